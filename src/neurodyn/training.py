@@ -1,0 +1,234 @@
+"""``train`` and ``evaluate``: the epoch loop for classification with a local rule.
+
+Every ensemble member draws its own mini-batch order from its ``"data"`` stream and its
+stochastic dynamics from its ``"dynamics"`` stream (see :mod:`neurodyn._random`), so a
+member's trajectory is the same whether it runs alone or inside an ensemble. Each epoch
+draws a fresh permutation of the training set and drops the last incomplete batch, as
+the authors' code does.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import torch
+from tqdm.auto import tqdm
+
+from neurodyn import _random
+from neurodyn._checks import check_positive_int
+from neurodyn.networks.binary import BinarySteeringNetwork, SteeringWeights
+from neurodyn.rules.steering import SteeringRule
+from neurodyn.tasks._base import ClassificationData
+
+
+@dataclass
+class RandomStreams:
+    """The per-member generators a training run consumes; their state is checkpointed."""
+
+    data: list[torch.Generator]
+    dynamics: list[torch.Generator]
+
+    @classmethod
+    def from_seeds(cls, seeds: Sequence[int], device: torch.device | str = "cpu") -> RandomStreams:
+        return cls(_random.generators(seeds, "data"), _random.generators(seeds, "dynamics", device))
+
+    def state(self) -> dict[str, torch.Tensor]:
+        out = {}
+        for kind in ("data", "dynamics"):
+            for e, gen in enumerate(getattr(self, kind)):
+                out[f"rng.{kind}.{e}"] = gen.get_state()
+        return out
+
+    def load_state(self, tensors: dict[str, torch.Tensor]) -> None:
+        for kind in ("data", "dynamics"):
+            for e, gen in enumerate(getattr(self, kind)):
+                key = f"rng.{kind}.{e}"
+                if key not in tensors:
+                    raise ValueError(f"checkpoint lacks the random state {key}")
+                gen.set_state(tensors[key])
+
+
+@dataclass
+class EpochMetrics:
+    """Per-member metrics of one epoch; every tensor has shape (E,)."""
+
+    epoch: int
+    train_accuracy: torch.Tensor
+    test_accuracy: torch.Tensor
+    test_unstable_fraction: torch.Tensor
+    train_unstable_fraction: torch.Tensor = field(default_factory=lambda: torch.tensor([]))
+    sweeps: torch.Tensor = field(default_factory=lambda: torch.tensor([]))
+    hidden_update_fraction: torch.Tensor = field(default_factory=lambda: torch.tensor([]))
+    readout_update_fraction: torch.Tensor = field(default_factory=lambda: torch.tensor([]))
+    seconds: float = 0.0
+
+    def rows(self, member_names: Sequence[str]) -> list[dict]:
+        """One CSV row per member."""
+        rows = []
+        for e, name in enumerate(member_names):
+            row = {"epoch": self.epoch, "member": name}
+            for key in (
+                "train_accuracy",
+                "test_accuracy",
+                "test_unstable_fraction",
+                "train_unstable_fraction",
+                "sweeps",
+                "hidden_update_fraction",
+                "readout_update_fraction",
+            ):
+                values = getattr(self, key)
+                row[key] = round(float(values[e]), 6) if values.numel() else ""
+            row["seconds"] = round(self.seconds, 2)
+            rows.append(row)
+        return rows
+
+
+@torch.no_grad()
+def evaluate(
+    network: BinarySteeringNetwork,
+    weights: SteeringWeights,
+    inputs: torch.Tensor,
+    labels: torch.Tensor,
+    *,
+    sweeps: int = 5,
+    batch_size: int = 1024,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Free relaxation from zero (no feedback, no label) and argmax readout.
+
+    Returns per-member accuracy and mean unstable fraction (s h < 0 after relaxation),
+    both (E,). Spec section 2.4.
+    """
+    check_positive_int("batch_size", batch_size)
+    correct = torch.zeros(network.ensemble_size, device=network.device)
+    unstable = torch.zeros(network.ensemble_size, device=network.device)
+    for start in range(0, inputs.shape[0], batch_size):
+        x = inputs[start : start + batch_size]
+        y = labels[start : start + batch_size].to(network.device)
+        relaxed = network.relax(weights, x, sweeps=sweeps).state
+        predictions = network.logits(weights, relaxed.hidden).argmax(-1)
+        correct += (predictions == y).sum(-1)
+        unstable += network.unstable_fraction(weights, relaxed, x).sum(-1)
+    return correct / inputs.shape[0], unstable / inputs.shape[0]
+
+
+@torch.no_grad()
+def train_epoch(
+    network: BinarySteeringNetwork,
+    weights: SteeringWeights,
+    rule: SteeringRule,
+    inputs: torch.Tensor,
+    labels: torch.Tensor,
+    *,
+    batch_size: int,
+    streams: RandomStreams,
+    progress: tqdm | None = None,
+) -> tuple[SteeringWeights, dict[str, torch.Tensor]]:
+    """One pass over the training set in mini-batches; returns weights and mean stats."""
+    num = inputs.shape[0]
+    if batch_size > num:
+        raise ValueError(f"batch_size={batch_size} exceeds the {num} training examples")
+    orders = torch.stack([torch.randperm(num, generator=g) for g in streams.data])
+    shared = bool((orders == orders[:1]).all())
+    totals: dict[str, torch.Tensor] = {}
+    steps = num // batch_size
+    for k in range(steps):
+        idx = orders[:, k * batch_size : (k + 1) * batch_size]
+        if shared:  # every member sees the same batch: no per-member copy of the inputs
+            x, y = inputs[idx[0]], labels[idx[0]]
+        else:
+            x, y = inputs[idx], labels[idx]
+        weights, stats = rule.step(network, weights, x, y, generators=streams.dynamics)
+        for key, value in vars(stats).items():
+            totals[key] = totals.get(key, 0.0) + value
+        if progress is not None:
+            progress.update(1)
+    return weights, {key: value / steps for key, value in totals.items()}
+
+
+def train(
+    network: BinarySteeringNetwork,
+    weights: SteeringWeights,
+    rule: SteeringRule,
+    data: ClassificationData,
+    *,
+    epochs: int,
+    streams: RandomStreams,
+    batch_size: int = 16,
+    eval_sweeps: int = 5,
+    start_epoch: int = 0,
+    on_epoch: Callable[[EpochMetrics, SteeringWeights], None] | None = None,
+    member_names: Sequence[str] | None = None,
+    progress: bool = True,
+) -> SteeringWeights:
+    """Train for epochs ``start_epoch + 1 .. epochs``; evaluate on train and test after each.
+
+    Epoch 0 (before any update) is evaluated when ``start_epoch == 0``. ``on_epoch`` is
+    called with each epoch's metrics and weights (run folders checkpoint there). The
+    progress bar shows the epoch and the train and test accuracy of the first members.
+    """
+    check_positive_int("epochs", epochs, minimum=0)
+    check_positive_int("batch_size", batch_size)
+    network.check_weights(weights)
+    if data.input_size != network.input_size:
+        raise ValueError(
+            f"data have {data.input_size} inputs but the network expects {network.input_size}"
+        )
+    names = list(member_names or [str(e) for e in range(network.ensemble_size)])
+
+    def measure(
+        epoch: int, seconds: float, stats: dict[str, torch.Tensor], weights: SteeringWeights
+    ) -> EpochMetrics:
+        train_acc, _ = evaluate(
+            network, weights, data.train_inputs, data.train_labels, sweeps=eval_sweeps
+        )
+        test_acc, test_unstable = evaluate(
+            network, weights, data.test_inputs, data.test_labels, sweeps=eval_sweeps
+        )
+        metrics = EpochMetrics(
+            epoch, train_acc.cpu(), test_acc.cpu(), test_unstable.cpu(), seconds=seconds
+        )
+        for key, value in stats.items():
+            setattr(
+                metrics,
+                "train_unstable_fraction" if key == "unstable_fraction" else key,
+                value.cpu(),
+            )
+        return metrics
+
+    steps = data.train_inputs.shape[0] // batch_size
+    bar = tqdm(
+        total=(epochs - start_epoch) * steps, disable=not progress, unit="batch", dynamic_ncols=True
+    )
+    if start_epoch == 0:
+        metrics = measure(0, 0.0, {}, weights)
+        if on_epoch is not None:
+            on_epoch(metrics, weights)
+    for epoch in range(start_epoch + 1, epochs + 1):
+        bar.set_description(f"epoch {epoch}/{epochs}")
+        began = time.perf_counter()
+        weights, stats = train_epoch(
+            network,
+            weights,
+            rule,
+            data.train_inputs,
+            data.train_labels,
+            batch_size=batch_size,
+            streams=streams,
+            progress=bar,
+        )
+        metrics = measure(epoch, time.perf_counter() - began, stats, weights)
+        bar.set_postfix_str(
+            "train/test "
+            + "  ".join(
+                f"{name} {float(tr):.3f}/{float(te):.3f}"
+                for name, tr, te in zip(
+                    names[:4], metrics.train_accuracy, metrics.test_accuracy, strict=False
+                )
+            )
+        )
+        if on_epoch is not None:
+            on_epoch(metrics, weights)
+    bar.close()
+    return weights
