@@ -139,7 +139,9 @@ def train_epoch(
             x, y = inputs[idx[0]], labels[idx[0]]
         else:
             x, y = inputs[idx], labels[idx]
-        weights, stats = rule.step(network, weights, x, y, generators=streams.dynamics)
+        weights, stats = rule.step(
+            network, weights, x, y, generators=streams.dynamics, inplace=True
+        )
         for key, value in vars(stats).items():
             totals[key] = totals.get(key, 0.0) + value
         if progress is not None:
@@ -176,6 +178,7 @@ def train(
             f"data have {data.input_size} inputs but the network expects {network.input_size}"
         )
     names = list(member_names or [str(e) for e in range(network.ensemble_size)])
+    weights = weights.clone()  # trained in place below; the caller's weights stay as given
 
     def measure(
         epoch: int, seconds: float, stats: dict[str, torch.Tensor], weights: SteeringWeights

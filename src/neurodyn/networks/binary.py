@@ -7,16 +7,18 @@ Badalotti et al., *Dynamical Learning in Deep Asymmetric Recurrent Neural Networ
 A chain x -> s^1 -> ... -> s^L -> y_hat of L hidden layers of H units s in {-1, +1} and
 C readout units. The local field of hidden unit i of layer l is
 
-    h^l_i = sum_j J^l_ij s^l_j            (J^l_ii = self_coupling, fixed)
-          + sum_n W_in^l_in x_n           (input to every layer)
-          + lambda (s^{l-1}_i + s^{l+1}_i)  (ferromagnetic one-to-one links, L > 1)
-          + f * sum_c W_back^l_ic r(y_hat_c)  (feedback, f = feedback scale of the phase)
+    h^l_i = sum_j J^l_ij s^l_j              (J^l_ii = self_coupling, fixed)
+          + sum_n W_in^l_in x_n             (input to every layer)
+          + lambda (s^{l-1}_i + s^{l+1}_i)    (ferromagnetic one-to-one links, L > 1)
+          + f * sum_c W_back^l_ic r(y_hat_c)  (feedback; f = feedback scale of the phase)
 
 and the readout field is  f_c = sum_l sum_j W_out^l_cj s^l_j + lambda_y y_c  (label term
 only while clamped). The prediction is argmax_c of f_c without the label term.
 
 Conventions (documented choices):
 
+* **Weight layout.** Every weight is stored presynaptic x postsynaptic, so each field
+  is ``state @ W``: the paper's J_ij is ``couplings[..., j, i]``.
 * **Label code r.** Before the readout state enters the feedback it is remapped as in
   the authors' code: r(+1) = sqrt(C)/2, r(-1) = -1/2, r(0) = 0, so the correct class
   dominates W_back r(y).
@@ -32,6 +34,10 @@ Conventions (documented choices):
   state, each with probability ``update_probability``. **Asynchronous dynamics** visit
   the L*H hidden units of each sample in an independent random order, each unit seeing
   the latest state, then update the readout.
+* **Incremental fields.** Synchronous relaxation keeps the recurrent input s J and
+  adds only the rows of the units that flipped (per member and layer), which is exact
+  up to float rounding and several times cheaper once few units flip. It is used for
+  H >= ``INCREMENTAL_MIN_HIDDEN``; a member's result never depends on the other members.
 * Weights carry a leading ensemble axis E; per-member hyperparameters (self-coupling,
   input, feedback, internal and ferromagnetic strengths) are tensors of shape (E,).
 """
@@ -56,16 +62,18 @@ from neurodyn._checks import (
 )
 
 DYNAMICS = ("synchronous", "asynchronous")
+INCREMENTAL_MIN_HIDDEN = 512
+DENSE_FRACTION = 0.35  # above this fraction of changed units a dense product is cheaper
 
 
 @dataclass(frozen=True)
 class SteeringWeights:
-    """All weights of an ensemble of steering networks (leading axis E = members).
+    """All weights of an ensemble of steering networks, stored presynaptic x postsynaptic.
 
-    ``couplings`` (E, L, H, H) recurrent J with the fixed self-coupling on the diagonal;
-    ``input_weights`` (E, L, H, N); ``readout_weights`` (E, L, C, H), layer L-1 is the
+    ``couplings`` (E, L, H, H): recurrent J with the fixed self-coupling on the diagonal;
+    ``input_weights`` (E, L, N, H); ``readout_weights`` (E, L, H, C), layer L-1 is the
     readout proper and earlier layers are readout skips; ``feedback_weights``
-    (E, L, H, C), fixed, layer L-1 is W_back and earlier layers are feedback skips.
+    (E, L, C, H), fixed, layer L-1 is W_back and earlier layers are feedback skips.
     """
 
     couplings: torch.Tensor
@@ -75,6 +83,9 @@ class SteeringWeights:
 
     def tensors(self) -> dict[str, torch.Tensor]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    def clone(self) -> SteeringWeights:
+        return SteeringWeights(**{k: v.clone() for k, v in self.tensors().items()})
 
     def member(self, index: int) -> SteeringWeights:
         """The weights of one member, kept as an ensemble of size 1."""
@@ -90,6 +101,7 @@ class SteeringState:
 
     hidden: torch.Tensor
     readout: torch.Tensor
+    is_zero: bool = False  # the all-zero start: every field term but the input vanishes
 
 
 @dataclass(frozen=True)
@@ -97,12 +109,14 @@ class Relaxation:
     """Result of :meth:`BinarySteeringNetwork.relax`.
 
     ``sweeps`` (E, B): sweeps until the first sweep without a flip (the budget if none);
-    ``converged`` (E, B): whether such a sweep occurred within the budget.
+    ``converged`` (E, B): whether such a sweep occurred within the budget;
+    ``recurrent`` (E, L, B, H): s J of the final state when the dynamics kept it.
     """
 
     state: SteeringState
     sweeps: torch.Tensor
     converged: torch.Tensor
+    recurrent: torch.Tensor | None = None
 
 
 class BinarySteeringNetwork:
@@ -184,6 +198,7 @@ class BinarySteeringNetwork:
         # A network without recurrence (random features) skips the H x H product.
         self._recurrent = bool((self.internal_strength != 0).any())
         self._ferromagnetic = num_layers > 1 and bool((self.ferromagnetic_strength != 0).any())
+        self._incremental = self._recurrent and hidden_size >= INCREMENTAL_MIN_HIDDEN
 
     # ------------------------------------------------------------------ initialisation
     def init(self, seed: int | Sequence[int]) -> SteeringWeights:
@@ -207,18 +222,18 @@ class BinarySteeringNetwork:
             gen = _random.generator(member_seed, "init")
             J = torch.randn(L, H, H, generator=gen, dtype=torch.float64) / math.sqrt(H)
             J.diagonal(dim1=-2, dim2=-1).fill_(float(self.self_coupling[e]))
-            couplings.append(J * float(self.internal_strength[e]))
+            couplings.append((J * float(self.internal_strength[e])).transpose(-1, -2))
             w0 = torch.randn(H, C, generator=gen, dtype=torch.float64)
             w_in = torch.randn(L, H, N, generator=gen, dtype=torch.float64) / math.sqrt(N)
-            inputs.append(w_in * float(self.input_strength[e]))
+            inputs.append((w_in * float(self.input_strength[e])).transpose(-1, -2))
             w0_out = w0 if self.tied_feedback else torch.randn(H, C, generator=gen).double()
             back = self._layer_scales(self.feedback_strength[e], self.feedback_skip_strength[e])
             forth = self._layer_scales(self.readout_strength[e], self.readout_skip_strength[e])
-            feedbacks.append(back[:, None, None] * w0 / math.sqrt(C))
-            readouts.append(forth[:, None, None] * w0_out.T / math.sqrt(H))
+            feedbacks.append(back[:, None, None] * w0.T / math.sqrt(C))
+            readouts.append(forth[:, None, None] * w0_out / math.sqrt(H))
 
         def stack(items: list[torch.Tensor]) -> torch.Tensor:
-            return torch.stack(items).to(device=self.device, dtype=self.dtype)
+            return torch.stack(items).to(device=self.device, dtype=self.dtype).contiguous()
 
         return SteeringWeights(stack(couplings), stack(inputs), stack(readouts), stack(feedbacks))
 
@@ -227,18 +242,36 @@ class BinarySteeringNetwork:
         scales[-1] = float(last)
         return scales
 
-    # ------------------------------------------------------------------ helpers
+    def check_weights(self, weights: SteeringWeights) -> SteeringWeights:
+        """Raise if ``weights`` do not belong to this configuration (e.g. from a checkpoint)."""
+        E, L, H, N, C = (
+            self.ensemble_size,
+            self.num_layers,
+            self.hidden_size,
+            self.input_size,
+            self.num_classes,
+        )
+        expected = {
+            "couplings": (E, L, H, H),
+            "input_weights": (E, L, N, H),
+            "readout_weights": (E, L, H, C),
+            "feedback_weights": (E, L, C, H),
+        }
+        for name, shape in expected.items():
+            check_shape(f"weights.{name}", getattr(weights, name), shape)
+            check_finite(f"weights.{name}", getattr(weights, name))
+        return weights
+
+    # ------------------------------------------------------------------ inputs and states
     def label_code(self, readout: torch.Tensor) -> torch.Tensor:
         """r(y): +1 -> sqrt(C)/2, -1 -> -1/2, 0 -> 0 (authors' feedback remapping)."""
-        return torch.where(
-            readout < 0, -0.5 * readout.abs(), readout * (0.5 * math.sqrt(self.num_classes))
-        )
+        positive = readout * (0.5 * math.sqrt(self.num_classes))
+        return torch.where(readout < 0, -0.5 * readout.abs(), positive)
 
     def one_hot(self, labels: torch.Tensor) -> torch.Tensor:
         """Class indices (E, B) -> +-1 targets (E, B, C)."""
-        code = torch.full(
-            (*labels.shape, self.num_classes), -1.0, dtype=self.dtype, device=self.device
-        )
+        shape = (*labels.shape, self.num_classes)
+        code = torch.full(shape, -1.0, dtype=self.dtype, device=self.device)
         return code.scatter_(-1, labels.unsqueeze(-1).to(self.device), 1.0)
 
     def prepare_inputs(self, x: torch.Tensor) -> torch.Tensor:
@@ -267,19 +300,25 @@ class BinarySteeringNetwork:
 
     def zero_state(self, batch: int) -> SteeringState:
         E, L, H, C = self.ensemble_size, self.num_layers, self.hidden_size, self.num_classes
-        zeros = torch.zeros
+        options = {"dtype": self.dtype, "device": self.device}
         return SteeringState(
-            zeros(E, L, batch, H, dtype=self.dtype, device=self.device),
-            zeros(E, batch, C, dtype=self.dtype, device=self.device),
+            torch.zeros(E, L, batch, H, **options),
+            torch.zeros(E, batch, C, **options),
+            is_zero=True,
         )
-
-    def _per_member(self, values: torch.Tensor) -> torch.Tensor:
-        return values.view(-1, 1, 1, 1)
 
     # ------------------------------------------------------------------ fields
     def input_drive(self, weights: SteeringWeights, x: torch.Tensor) -> torch.Tensor:
         """sum_n W_in^l_in x_n for every layer: (E, L, B, H). Constant during a relaxation."""
-        return torch.einsum("elhn,ebn->elbh", weights.input_weights, x)
+        return torch.matmul(x.unsqueeze(1), weights.input_weights)
+
+    def recurrent_input(self, weights: SteeringWeights, hidden: torch.Tensor) -> torch.Tensor:
+        """sum_j J^l_ij s^l_j including the self-coupling: (E, L, B, H)."""
+        return torch.matmul(hidden, weights.couplings)
+
+    def feedback_fields(self, weights: SteeringWeights, readout: torch.Tensor) -> torch.Tensor:
+        """sum_c W_back^l_ic r(y_hat_c) for every layer: (E, L, B, H)."""
+        return torch.matmul(self.label_code(readout).unsqueeze(1), weights.feedback_weights)
 
     def hidden_fields(
         self,
@@ -287,25 +326,24 @@ class BinarySteeringNetwork:
         state: SteeringState,
         drive: torch.Tensor,
         feedback: float = 0.0,
+        recurrent: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        """Local fields of all hidden units, (E, L, B, H); ``feedback`` scales W_back r(y_hat)."""
+        """Local fields of all hidden units, (E, L, B, H); ``feedback`` scales W_back r(y_hat).
+
+        ``recurrent`` may pass a precomputed :meth:`recurrent_input` of ``state``.
+        """
+        if state.is_zero:
+            return drive
         fields = drive
-        if self._recurrent:
-            E, L, B, H = state.hidden.shape
-            fields = torch.baddbmm(
-                drive.reshape(E * L, B, H),
-                state.hidden.reshape(E * L, B, H),
-                weights.couplings.reshape(E * L, H, H).transpose(1, 2),
-            ).view(E, L, B, H)
+        if recurrent is not None:
+            fields = fields + recurrent
+        elif self._recurrent:
+            fields = fields + self.recurrent_input(weights, state.hidden)
         if self._ferromagnetic:
-            fields = fields + self._per_member(self.ferromagnetic_strength) * self._neighbours(
-                state.hidden
-            )
+            ferro = self.ferromagnetic_strength.view(-1, 1, 1, 1)
+            fields = fields + ferro * self._neighbours(state.hidden)
         if feedback != 0.0:
-            code = self.label_code(state.readout)
-            fields = fields + feedback * torch.einsum(
-                "elhc,ebc->elbh", weights.feedback_weights, code
-            )
+            fields = fields + feedback * self.feedback_fields(weights, state.readout)
         return fields
 
     @staticmethod
@@ -318,10 +356,27 @@ class BinarySteeringNetwork:
         self, weights: SteeringWeights, hidden: torch.Tensor, label: torch.Tensor | None = None
     ) -> torch.Tensor:
         """f_c = sum_l W_out^l s^l (+ lambda_y y_c if ``label`` (E, B, C) is given): (E, B, C)."""
-        fields = torch.einsum("elch,elbh->ebc", weights.readout_weights, hidden)
+        fields = torch.matmul(hidden, weights.readout_weights).sum(1)
         if label is not None:
             fields = fields + self.label_strength * label
         return fields
+
+    def logits(self, weights: SteeringWeights, hidden: torch.Tensor) -> torch.Tensor:
+        """Class scores sum_l W_out^l s^l (no label term): (E, B, C)."""
+        return self.readout_fields(weights, hidden)
+
+    def unstable_fraction(
+        self,
+        weights: SteeringWeights,
+        state: SteeringState,
+        x: torch.Tensor,
+        feedback: float = 0.0,
+        recurrent: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """Fraction of hidden units with s_i h_i < 0, per member and sample: (E, B)."""
+        drive = self.input_drive(weights, self.prepare_inputs(x))
+        fields = self.hidden_fields(weights, state, drive, feedback, recurrent)
+        return (fields * state.hidden < 0).float().mean(dim=(1, 3))
 
     # ------------------------------------------------------------------ dynamics
     @staticmethod
@@ -337,31 +392,34 @@ class BinarySteeringNetwork:
         draws = [torch.rand(shape[1:], generator=g, device=g.device) for g in generators]
         return torch.stack(draws).to(self.device) < self.update_probability
 
-    def sweep(
-        self,
-        weights: SteeringWeights,
-        state: SteeringState,
-        drive: torch.Tensor,
-        *,
-        feedback: float = 0.0,
-        label: torch.Tensor | None = None,
-        generators: list[torch.Generator] | None = None,
-    ) -> SteeringState:
-        """One sweep of the configured dynamics over all hidden and readout units."""
-        if self.dynamics == "asynchronous":
-            return self._asynchronous_sweep(weights, state, drive, feedback, label, generators)
-        hidden = self._sign_keep_ties(
-            self.hidden_fields(weights, state, drive, feedback), state.hidden
-        )
-        readout = self._sign_keep_ties(
-            self.readout_fields(weights, state.hidden, label), state.readout
-        )
+    def _synchronous_sweep(self, weights, state, drive, feedback, label, generators, recurrent):
+        fields = self.hidden_fields(weights, state, drive, feedback, recurrent)
+        hidden = self._sign_keep_ties(fields, state.hidden)
+        readout_fields = self.readout_fields(weights, state.hidden, label)
+        readout = self._sign_keep_ties(readout_fields, state.readout)
         mask = self._update_mask(tuple(hidden.shape), generators)
         if mask is not None:
             hidden = torch.where(mask, hidden, state.hidden)
             readout_mask = self._update_mask(tuple(readout.shape), generators)
             readout = torch.where(readout_mask, readout, state.readout)
         return SteeringState(hidden, readout)
+
+    def _advance_recurrent(self, weights, recurrent, old, new):
+        """In place: s_old J -> s_new J, adding the rows of changed units (per member, layer)."""
+        changed = (new != old).any(dim=2)  # (E, L, H)
+        counts = changed.sum(-1).tolist()
+        for e, per_layer in enumerate(counts):
+            for layer, count in enumerate(per_layer):
+                if count == 0:
+                    continue
+                couplings = weights.couplings[e, layer]
+                if count > DENSE_FRACTION * self.hidden_size:
+                    recurrent[e, layer] = new[e, layer] @ couplings
+                    continue
+                units = changed[e, layer].nonzero().squeeze(1)
+                delta = new[e, layer][:, units] - old[e, layer][:, units]
+                recurrent[e, layer].addmm_(delta, couplings.index_select(0, units))
+        return recurrent
 
     def _asynchronous_sweep(self, weights, state, drive, feedback, label, generators):
         """Random-order sequential updates of the L*H hidden units of every sample.
@@ -374,10 +432,7 @@ class BinarySteeringNetwork:
         E, L, B, H = state.hidden.shape
         static = drive
         if feedback != 0.0:
-            code = self.label_code(state.readout)
-            static = static + feedback * torch.einsum(
-                "elhc,ebc->elbh", weights.feedback_weights, code
-            )
+            static = static + feedback * self.feedback_fields(weights, state.readout)
         orders = torch.stack(
             [
                 torch.argsort(torch.rand(B, L * H, generator=g, device=g.device), dim=1)
@@ -385,6 +440,7 @@ class BinarySteeringNetwork:
             ]
         ).to(self.device)
         accept = self._update_mask((E, B, L * H), generators)
+        rows = weights.couplings.transpose(-1, -2).contiguous()  # rows[e, l, i] = J^l_i.
         # Pad the layer axis so that s^{l-1} and s^{l+1} exist (as zeros) at the chain ends.
         padded = torch.nn.functional.pad(state.hidden, (0, 0, 0, 0, 1, 1))
         members = torch.arange(E, device=self.device)[:, None]
@@ -393,21 +449,21 @@ class BinarySteeringNetwork:
         for k in range(L * H):
             unit = orders[:, :, k]
             layer, i = unit // H, unit % H
-            rows = weights.couplings[members, layer, i]  # (E, B, H)
-            field = (rows * padded[members, layer + 1, samples]).sum(-1)
+            field = (rows[members, layer, i] * padded[members, layer + 1, samples]).sum(-1)
             field = field + static[members, layer, samples, i]
             if self._ferromagnetic:
-                field = field + ferro * (
+                neighbours = (
                     padded[members, layer, samples, i] + padded[members, layer + 2, samples, i]
                 )
+                field = field + ferro * neighbours
             old = padded[members, layer + 1, samples, i]
             new = self._sign_keep_ties(field, old)
             if accept is not None:
                 new = torch.where(accept[:, :, k], new, old)
             padded[members, layer + 1, samples, i] = new
-        hidden = padded[:, 1:-1]
+        hidden = padded[:, 1:-1].contiguous()
         readout = self._sign_keep_ties(self.readout_fields(weights, hidden, label), state.readout)
-        return SteeringState(hidden.contiguous(), readout)
+        return SteeringState(hidden, readout)
 
     def relax(
         self,
@@ -420,69 +476,56 @@ class BinarySteeringNetwork:
         label: torch.Tensor | None = None,
         stop_when_stable: bool = False,
         generators: list[torch.Generator] | None = None,
+        drive: torch.Tensor | None = None,
+        recurrent: torch.Tensor | None = None,
     ) -> Relaxation:
         """Run up to ``sweeps`` sweeps under input ``x`` (B, N) or (E, B, N).
 
         ``feedback`` is the scale of the feedback field, one value or one per sweep (a
         ramp); ``label`` (E, B, C) +-1 clamps the readout through lambda_y. The state starts
         at zero unless given. With ``stop_when_stable`` the loop ends at the first sweep in
-        which no unit of any sample flips; otherwise the whole budget runs.
+        which no unit of any sample flips; otherwise the whole budget runs. ``drive`` and
+        ``recurrent`` may pass a precomputed :meth:`input_drive` of ``x`` and
+        :meth:`recurrent_input` of ``state`` (as returned by a previous relaxation).
         """
         check_positive_int("sweeps", sweeps, minimum=0)
         x = self.prepare_inputs(x)
         batch = x.shape[1]
         state = self.zero_state(batch) if state is None else state
-        schedule = (
-            [float(feedback)] * sweeps if not isinstance(feedback, Sequence) else list(feedback)
-        )
+        if isinstance(feedback, Sequence):
+            schedule = [float(f) for f in feedback]
+        else:
+            schedule = [float(feedback)] * sweeps
         if len(schedule) != sweeps:
             raise ValueError(f"feedback schedule has {len(schedule)} values for {sweeps} sweeps")
-        drive = self.input_drive(weights, x)
+        drive = self.input_drive(weights, x) if drive is None else drive
+        incremental = self._incremental and self.dynamics == "synchronous"
+        if incremental:  # a private copy: it is updated in place below
+            if recurrent is not None:
+                recurrent = recurrent.clone()
+            elif state.is_zero:
+                recurrent = torch.zeros_like(drive)
+            else:
+                recurrent = self.recurrent_input(weights, state.hidden)
         used = torch.full((self.ensemble_size, batch), sweeps, dtype=torch.long, device=self.device)
         converged = torch.zeros(self.ensemble_size, batch, dtype=torch.bool, device=self.device)
         for t in range(sweeps):
-            new = self.sweep(
-                weights, state, drive, feedback=schedule[t], label=label, generators=generators
-            )
-            still = (new.hidden != state.hidden).flatten(2).any(-1) | (
+            if self.dynamics == "asynchronous":
+                new = self._asynchronous_sweep(
+                    weights, state, drive, schedule[t], label, generators
+                )
+            else:
+                new = self._synchronous_sweep(
+                    weights, state, drive, schedule[t], label, generators, recurrent
+                )
+            if incremental:
+                recurrent = self._advance_recurrent(weights, recurrent, state.hidden, new.hidden)
+            moved = (new.hidden != state.hidden).any(-1).any(1) | (
                 new.readout != state.readout
             ).any(-1)
-            newly = ~still & ~converged
-            used = torch.where(newly, torch.full_like(used, t + 1), used)
-            converged |= ~still
+            used = torch.where(~moved & ~converged, torch.full_like(used, t + 1), used)
+            converged |= ~moved
             state = new
             if stop_when_stable and bool(converged.all()):
                 break
-        return Relaxation(state, used, converged)
-
-    def unstable_fraction(
-        self, weights: SteeringWeights, state: SteeringState, x: torch.Tensor, feedback: float = 0.0
-    ) -> torch.Tensor:
-        """Fraction of hidden units with s_i h_i < 0, per member and sample: (E, B)."""
-        drive = self.input_drive(weights, self.prepare_inputs(x))
-        fields = self.hidden_fields(weights, state, drive, feedback)
-        return (fields * state.hidden < 0).float().mean(dim=(1, 3))
-
-    def logits(self, weights: SteeringWeights, hidden: torch.Tensor) -> torch.Tensor:
-        """Class scores sum_l W_out^l s^l (no label term): (E, B, C)."""
-        return self.readout_fields(weights, hidden)
-
-    def check_weights(self, weights: SteeringWeights) -> SteeringWeights:
-        """Raise if ``weights`` do not belong to this configuration (e.g. from a checkpoint)."""
-        E, L, H, N, C = (
-            self.ensemble_size,
-            self.num_layers,
-            self.hidden_size,
-            self.input_size,
-            self.num_classes,
-        )
-        expected = {
-            "couplings": (E, L, H, H),
-            "input_weights": (E, L, H, N),
-            "readout_weights": (E, L, C, H),
-            "feedback_weights": (E, L, H, C),
-        }
-        for name, shape in expected.items():
-            check_shape(f"weights.{name}", getattr(weights, name), shape)
-            check_finite(f"weights.{name}", getattr(weights, name))
-        return weights
+        return Relaxation(state, used, converged, recurrent if incremental else None)

@@ -30,6 +30,7 @@ Every threshold, learning rate and weight decay accepts one value per ensemble m
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -101,8 +102,13 @@ class SteeringRule:
         labels: torch.Tensor,
         *,
         generators: list[torch.Generator] | None = None,
+        drive: torch.Tensor | None = None,
     ) -> Relaxation:
-        """Warm-up, clamped and (if ``steered``) free phases; returns the final state."""
+        """Warm-up, clamped and (if ``steered``) free phases.
+
+        Returns the relaxation of the last phase: its final state, and the sweeps that
+        phase needed until no unit flipped.
+        """
         L, T = network.num_layers, self.train_sweeps
         if T <= L:
             raise ValueError(
@@ -111,28 +117,30 @@ class SteeringRule:
             )
         x = network.prepare_inputs(x)
         target = network.one_hot(network.prepare_labels(labels, x.shape[1]))
-        warm = network.relax(weights, x, sweeps=L, generators=generators)
+        drive = network.input_drive(weights, x) if drive is None else drive
+        common = {"generators": generators, "drive": drive, "label": target}
+        warm = network.relax(weights, x, sweeps=L, generators=generators, drive=drive)
         clamped = network.relax(
             weights,
             x,
             sweeps=T - L,
             state=warm.state,
+            recurrent=warm.recurrent,
             feedback=1.0,
-            label=target,
-            generators=generators,
+            **common,
         )
         if not self.steered:
-            return Relaxation(clamped.state, warm.sweeps + clamped.sweeps, clamped.converged)
-        free = network.relax(
+            return clamped
+        schedule = self.free_schedule()
+        return network.relax(
             weights,
             x,
-            sweeps=len(self.free_schedule()),
+            sweeps=len(schedule),
             state=clamped.state,
-            feedback=self.free_schedule(),
-            label=target,
-            generators=generators,
+            recurrent=clamped.recurrent,
+            feedback=schedule,
+            **common,
         )
-        return Relaxation(free.state, free.sweeps, free.converged)
 
     # ------------------------------------------------------------------ plasticity
     def readout_targets(self, network: BinarySteeringNetwork, labels: torch.Tensor) -> torch.Tensor:
@@ -143,6 +151,13 @@ class SteeringRule:
             target = torch.where(target > 0, C / 4.0, -math.sqrt(C) / 4.0).to(target.dtype)
         return target
 
+    def _rate(self, network: BinarySteeringNetwork, name: str) -> torch.Tensor:
+        E = network.ensemble_size
+        values = member_values(
+            name, getattr(self, name), E, minimum=0.0, dtype=network.dtype, device=network.device
+        )
+        return values.view(E, 1, 1, 1)
+
     def update(
         self,
         network: BinarySteeringNetwork,
@@ -150,11 +165,18 @@ class SteeringRule:
         x: torch.Tensor,
         labels: torch.Tensor,
         state: SteeringState,
+        *,
+        drive: torch.Tensor | None = None,
+        recurrent: torch.Tensor | None = None,
+        inplace: bool = False,
     ) -> tuple[SteeringWeights, torch.Tensor, torch.Tensor, torch.Tensor]:
         """Perceptron-like stability update on ``state``.
 
         Returns the new weights, the unstable fraction of the state (s h < 0, (E, B)) and
-        the fractions of hidden and readout units that were updated, each (E,).
+        the fractions of hidden and readout units that were updated, each (E,). With
+        ``inplace`` the given weights are overwritten (the training loop owns its copy;
+        this avoids allocating a fresh H x H matrix per mini-batch). ``drive`` and
+        ``recurrent`` may pass x W_in and s J when the relaxation already computed them.
         """
         E, L, H, N = (
             network.ensemble_size,
@@ -165,50 +187,38 @@ class SteeringRule:
         x = network.prepare_inputs(x)
         B = x.shape[1]
         labels = network.prepare_labels(labels, B)
+        rate = functools.partial(self._rate, network)
+        drive = network.input_drive(weights, x) if drive is None else drive
 
-        def rate(name: str) -> torch.Tensor:
-            return member_values(
-                name,
-                getattr(self, name),
-                E,
-                minimum=0.0,
-                dtype=network.dtype,
-                device=network.device,
-            ).view(E, 1, 1, 1)
-
+        # Gates from the old weights: fields without feedback and label, with J_D.
         s = state.hidden
-        fields = network.hidden_fields(weights, state, network.input_drive(weights, x))
+        fields = network.hidden_fields(weights, state, drive, recurrent=recurrent)
         offset = network.self_coupling + (network.ferromagnetic_strength if L > 1 else 0.0)
-        threshold = rate("hidden_threshold") + offset.view(E, 1, 1, 1)
-        unstable = s * fields <= threshold
-        gated = s * unstable  # (E, L, B, H)
+        unstable = s * fields <= rate("hidden_threshold") + offset.view(E, 1, 1, 1)
+        target = self.readout_targets(network, labels)  # (E, B, C)
+        readout_threshold = rate("readout_threshold").view(E, 1, 1)
+        readout_unstable = target * network.logits(weights, s) <= readout_threshold
 
         root_b = math.sqrt(B)
-        eta_j = (
-            rate("coupling_learning_rate")
-            * network.internal_strength.view(E, 1, 1, 1)
-            / math.sqrt(H)
-        )
-        eta_in = (
-            rate("input_learning_rate") * network.input_strength.view(E, 1, 1, 1) / math.sqrt(N)
-        )
-        # The learning rate scales the small (B, H) factor, and decay and increment are
-        # fused into one pass over the fresh H x H product (the old weights are not mutated).
-        couplings = torch.matmul((gated * (eta_j / root_b)).transpose(-1, -2).contiguous(), s)
-        couplings.addcmul_(weights.couplings, 1 - rate("coupling_weight_decay") * eta_j)
-        couplings.diagonal(dim1=-2, dim2=-1).copy_(weights.couplings.diagonal(dim1=-2, dim2=-1))
-        inputs = torch.matmul((gated * (eta_in / root_b)).transpose(-1, -2), x.unsqueeze(1))
-        inputs.addcmul_(weights.input_weights, 1 - rate("input_weight_decay") * eta_in)
-
-        target = self.readout_targets(network, labels)  # (E, B, C)
-        readout_unstable = target * network.logits(weights, s) <= rate("readout_threshold").view(
-            E, 1, 1
-        )
+        eta_j = rate("coupling_learning_rate") * network.internal_strength.view(E, 1, 1, 1)
+        eta_j = eta_j / math.sqrt(H)
+        eta_in = rate("input_learning_rate") * network.input_strength.view(E, 1, 1, 1)
+        eta_in = eta_in / math.sqrt(N)
         eta_w = self._readout_rates(network, rate)  # (E, L, 1, 1)
-        readouts = torch.einsum("ebc,elbh->elch", target * readout_unstable, s) * (eta_w / root_b)
-        readouts.addcmul_(weights.readout_weights, 1 - rate("readout_weight_decay") * eta_w)
 
-        new = weights.replace(couplings=couplings, input_weights=inputs, readout_weights=readouts)
+        new = weights if inplace else weights.clone()
+        gated = s * unstable  # (E, L, B, H)
+        s_t = s.transpose(-1, -2)  # presynaptic factor (E, L, H, B)
+        diagonal = weights.couplings.diagonal(dim1=-2, dim2=-1).clone()
+        keep_j = 1 - rate("coupling_weight_decay") * eta_j
+        _decay_and_add(new.couplings, keep_j, s_t, gated * (eta_j / root_b))
+        new.couplings.diagonal(dim1=-2, dim2=-1).copy_(diagonal)
+        keep_in = 1 - rate("input_weight_decay") * eta_in
+        x_t = x.transpose(-1, -2).unsqueeze(1).expand(E, L, N, B)
+        _decay_and_add(new.input_weights, keep_in, x_t, gated * (eta_in / root_b))
+        keep_w = 1 - rate("readout_weight_decay") * eta_w
+        readout_gated = (target * readout_unstable).unsqueeze(1) * (eta_w / root_b)
+        _decay_and_add(new.readout_weights, keep_w, s_t, readout_gated)
         unstable_fraction = (s * fields < 0).float().mean(dim=(1, 3))
         return (
             new,
@@ -235,11 +245,21 @@ class SteeringRule:
         labels: torch.Tensor,
         *,
         generators: list[torch.Generator] | None = None,
+        inplace: bool = False,
     ) -> tuple[SteeringWeights, SteeringStats]:
         """Steered relaxation followed by the stability update: one mini-batch."""
-        relaxation = self.relax(network, weights, x, labels, generators=generators)
+        x = network.prepare_inputs(x)
+        drive = network.input_drive(weights, x)
+        relaxation = self.relax(network, weights, x, labels, generators=generators, drive=drive)
         new, unstable, hidden_updates, readout_updates = self.update(
-            network, weights, x, labels, relaxation.state
+            network,
+            weights,
+            x,
+            labels,
+            relaxation.state,
+            drive=drive,
+            recurrent=relaxation.recurrent,
+            inplace=inplace,
         )
         stats = SteeringStats(
             sweeps=relaxation.sweeps.float().mean(-1),
@@ -248,3 +268,24 @@ class SteeringRule:
             readout_update_fraction=readout_updates,
         )
         return new, stats
+
+
+def _decay_and_add(
+    weight: torch.Tensor, keep: torch.Tensor, left: torch.Tensor, right: torch.Tensor
+) -> None:
+    """In place: weight <- keep * weight + left @ right, batched over the leading axes.
+
+    ``weight`` is (E, L, rows, cols), ``left`` (E, L, rows, B), ``right`` broadcastable to
+    (E, L, B, cols) and ``keep`` to (E, L, 1, 1). When every member decays alike the decay
+    is fused into the product (one pass over the weights instead of two).
+    """
+    rows, cols = weight.shape[-2:]
+    flat = weight.view(-1, rows, cols)
+    left = left.reshape(-1, rows, left.shape[-1])
+    right = right.expand(*weight.shape[:-2], -1, cols).reshape(-1, left.shape[-1], cols)
+    first = keep.flatten()[0]
+    if bool((keep == first).all()):
+        flat.baddbmm_(left, right, beta=float(first))
+    else:
+        weight.mul_(keep)
+        flat.baddbmm_(left, right)
