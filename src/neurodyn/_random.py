@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
-STREAMS = {"init": 0, "data": 1, "dynamics": 2, "task": 3}
+STREAMS = {"init": 0, "data": 1, "dynamics": 2, "task": 3, "evaluation": 4}
 
 
 def generator(seed: int, stream: str, device: torch.device | str = "cpu") -> torch.Generator:

@@ -27,22 +27,29 @@ from neurodyn.tasks._base import ClassificationData
 class RandomStreams:
     """The per-member generators a training run consumes; their state is checkpointed."""
 
+    KINDS = ("data", "dynamics", "evaluation")
+
     data: list[torch.Generator]
     dynamics: list[torch.Generator]
+    evaluation: list[torch.Generator]
 
     @classmethod
     def from_seeds(cls, seeds: Sequence[int], device: torch.device | str = "cpu") -> RandomStreams:
-        return cls(_random.generators(seeds, "data"), _random.generators(seeds, "dynamics", device))
+        return cls(
+            _random.generators(seeds, "data"),
+            _random.generators(seeds, "dynamics", device),
+            _random.generators(seeds, "evaluation", device),
+        )
 
     def state(self) -> dict[str, torch.Tensor]:
         out = {}
-        for kind in ("data", "dynamics"):
+        for kind in self.KINDS:
             for e, gen in enumerate(getattr(self, kind)):
                 out[f"rng.{kind}.{e}"] = gen.get_state()
         return out
 
     def load_state(self, tensors: dict[str, torch.Tensor]) -> None:
-        for kind in ("data", "dynamics"):
+        for kind in self.KINDS:
             for e, gen in enumerate(getattr(self, kind)):
                 key = f"rng.{kind}.{e}"
                 if key not in tensors:
@@ -94,11 +101,13 @@ def evaluate(
     *,
     sweeps: int = 5,
     batch_size: int = 1024,
+    generators: list[torch.Generator] | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Free relaxation from zero (no feedback, no label) and argmax readout.
 
     Returns per-member accuracy and mean unstable fraction (s h < 0 after relaxation),
-    both (E,). Spec section 2.4.
+    both (E,). Spec section 2.4. Stochastic dynamics (update probability < 1) draw from
+    ``generators``.
     """
     check_positive_int("batch_size", batch_size)
     correct = torch.zeros(network.ensemble_size, device=network.device)
@@ -106,7 +115,7 @@ def evaluate(
     for start in range(0, inputs.shape[0], batch_size):
         x = inputs[start : start + batch_size]
         y = labels[start : start + batch_size].to(network.device)
-        relaxed = network.relax(weights, x, sweeps=sweeps).state
+        relaxed = network.relax(weights, x, sweeps=sweeps, generators=generators).state
         predictions = network.logits(weights, relaxed.hidden).argmax(-1)
         correct += (predictions == y).sum(-1)
         unstable += network.unstable_fraction(weights, relaxed, x).sum(-1)
@@ -183,11 +192,10 @@ def train(
     def measure(
         epoch: int, seconds: float, stats: dict[str, torch.Tensor], weights: SteeringWeights
     ) -> EpochMetrics:
-        train_acc, _ = evaluate(
-            network, weights, data.train_inputs, data.train_labels, sweeps=eval_sweeps
-        )
+        options = {"sweeps": eval_sweeps, "generators": streams.evaluation}
+        train_acc, _ = evaluate(network, weights, data.train_inputs, data.train_labels, **options)
         test_acc, test_unstable = evaluate(
-            network, weights, data.test_inputs, data.test_labels, sweeps=eval_sweeps
+            network, weights, data.test_inputs, data.test_labels, **options
         )
         metrics = EpochMetrics(
             epoch, train_acc.cpu(), test_acc.cpu(), test_unstable.cpu(), seconds=seconds

@@ -22,6 +22,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from neurodyn._checks import check_positive_int  # noqa: E402
 from neurodyn.config import to_dict  # noqa: E402
 from neurodyn.experiments import Experiment, register  # noqa: E402
 from neurodyn.networks.binary import BinarySteeringNetwork, SteeringWeights  # noqa: E402
@@ -122,6 +123,18 @@ class SteeringEMNISTConfig:
             )
         if not self.seeds:
             raise ValueError("seeds must list at least one seed")
+        for name in (
+            "input_bits",
+            "train_size",
+            "test_size",
+            "hidden_size",
+            "num_layers",
+            "train_sweeps",
+            "eval_sweeps",
+            "epochs",
+            "batch_size",
+        ):
+            check_positive_int(name, getattr(self, name))
         if self.dataset not in ("entangled-mnist", "prototypes"):
             raise ValueError(
                 f"dataset must be 'entangled-mnist' or 'prototypes', got {self.dataset!r}"

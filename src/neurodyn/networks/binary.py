@@ -64,6 +64,7 @@ from neurodyn._checks import (
 DYNAMICS = ("synchronous", "asynchronous")
 INCREMENTAL_MIN_HIDDEN = 512
 DENSE_FRACTION = 0.35  # above this fraction of changed units a dense product is cheaper
+TIE = 1e-30  # fields smaller than this in magnitude leave a unit unchanged
 
 
 @dataclass(frozen=True)
@@ -334,16 +335,22 @@ class BinarySteeringNetwork:
         """
         if state.is_zero:
             return drive
-        fields = drive
+        static = drive
+        if feedback != 0.0:
+            static = static + feedback * self.feedback_fields(weights, state.readout)
+        return self._add_internal(weights, state.hidden, static, recurrent)
+
+    def _add_internal(self, weights, hidden, static, recurrent):
+        """A fresh tensor static + s J (given or computed) + ferromagnetic neighbours."""
         if recurrent is not None:
-            fields = fields + recurrent
+            fields = static + recurrent
         elif self._recurrent:
-            fields = fields + self.recurrent_input(weights, state.hidden)
+            fields = torch.matmul(hidden, weights.couplings).add_(static)
+        else:
+            fields = static.clone()
         if self._ferromagnetic:
             ferro = self.ferromagnetic_strength.view(-1, 1, 1, 1)
-            fields = fields + ferro * self._neighbours(state.hidden)
-        if feedback != 0.0:
-            fields = fields + feedback * self.feedback_fields(weights, state.readout)
+            fields.add_(ferro * self._neighbours(hidden))
         return fields
 
     @staticmethod
@@ -381,8 +388,12 @@ class BinarySteeringNetwork:
     # ------------------------------------------------------------------ dynamics
     @staticmethod
     def _sign_keep_ties(fields: torch.Tensor, current: torch.Tensor) -> torch.Tensor:
-        signs = torch.sign(fields)
-        return torch.where(signs == 0, current, signs)
+        """sign(h), and the current value where h = 0: sign(h + TIE s), in place on ``fields``.
+
+        |h| < TIE (1e-30) counts as a tie; fields are sums of O(1e-3)-sized terms, so in
+        practice only an exact zero does.
+        """
+        return fields.add_(current, alpha=TIE).sign_()
 
     def _update_mask(self, shape: tuple[int, ...], generators: list[torch.Generator] | None):
         if self.update_probability >= 1.0:
@@ -392,9 +403,13 @@ class BinarySteeringNetwork:
         draws = [torch.rand(shape[1:], generator=g, device=g.device) for g in generators]
         return torch.stack(draws).to(self.device) < self.update_probability
 
-    def _synchronous_sweep(self, weights, state, drive, feedback, label, generators, recurrent):
-        fields = self.hidden_fields(weights, state, drive, feedback, recurrent)
-        hidden = self._sign_keep_ties(fields, state.hidden)
+    def _synchronous_sweep(self, weights, state, static, label, generators, recurrent):
+        """All units from the previous state; ``static`` = input drive + feedback field."""
+        if state.is_zero:  # only the drive acts; ties keep the 0 state
+            hidden = torch.sign(static)
+        else:
+            fields = self._add_internal(weights, state.hidden, static, recurrent)
+            hidden = self._sign_keep_ties(fields, state.hidden)
         readout_fields = self.readout_fields(weights, state.hidden, label)
         readout = self._sign_keep_ties(readout_fields, state.readout)
         mask = self._update_mask(tuple(hidden.shape), generators)
@@ -404,9 +419,11 @@ class BinarySteeringNetwork:
             readout = torch.where(readout_mask, readout, state.readout)
         return SteeringState(hidden, readout)
 
-    def _advance_recurrent(self, weights, recurrent, old, new):
-        """In place: s_old J -> s_new J, adding the rows of changed units (per member, layer)."""
-        changed = (new != old).any(dim=2)  # (E, L, H)
+    def _advance_recurrent(self, weights, recurrent, old, new, changed):
+        """In place: s_old J -> s_new J, adding the rows of changed units (per member, layer).
+
+        ``changed`` (E, L, H) marks the units that flipped in some sample.
+        """
         counts = changed.sum(-1).tolist()
         for e, per_layer in enumerate(counts):
             for layer, count in enumerate(per_layer):
@@ -507,25 +524,42 @@ class BinarySteeringNetwork:
                 recurrent = torch.zeros_like(drive)
             else:
                 recurrent = self.recurrent_input(weights, state.hidden)
-        used = torch.full((self.ensemble_size, batch), sweeps, dtype=torch.long, device=self.device)
-        converged = torch.zeros(self.ensemble_size, batch, dtype=torch.bool, device=self.device)
+        still = []  # per sweep, (E, B): no unit of the sample flipped
+        static, static_scale, static_readout = drive, 0.0, state.readout
         for t in range(sweeps):
             if self.dynamics == "asynchronous":
                 new = self._asynchronous_sweep(
                     weights, state, drive, schedule[t], label, generators
                 )
             else:
-                new = self._synchronous_sweep(
-                    weights, state, drive, schedule[t], label, generators, recurrent
-                )
+                # drive + feedback changes only with the feedback scale or the readout, which
+                # is pinned while the label is clamped: recompute it only then.
+                if schedule[t] != static_scale or (
+                    schedule[t] != 0.0 and not torch.equal(state.readout, static_readout)
+                ):
+                    static, static_scale, static_readout = drive, schedule[t], state.readout
+                    if schedule[t] != 0.0:
+                        static = drive + schedule[t] * self.feedback_fields(weights, state.readout)
+                new = self._synchronous_sweep(weights, state, static, label, generators, recurrent)
+            flipped = new.hidden != state.hidden
             if incremental:
-                recurrent = self._advance_recurrent(weights, recurrent, state.hidden, new.hidden)
-            moved = (new.hidden != state.hidden).any(-1).any(1) | (
-                new.readout != state.readout
-            ).any(-1)
-            used = torch.where(~moved & ~converged, torch.full_like(used, t + 1), used)
-            converged |= ~moved
+                recurrent = self._advance_recurrent(
+                    weights, recurrent, state.hidden, new.hidden, flipped.any(dim=2)
+                )
+            moved = flipped.any(-1).any(1) | (new.readout != state.readout).any(-1)
+            still.append(~moved)
             state = new
-            if stop_when_stable and bool(converged.all()):
+            if stop_when_stable and bool(torch.stack(still).any(0).all()):
                 break
+        used, converged = self._first_still_sweep(still, sweeps, batch)
         return Relaxation(state, used, converged, recurrent if incremental else None)
+
+    def _first_still_sweep(self, still: list[torch.Tensor], budget: int, batch: int):
+        """(sweeps until the first sweep without a flip, or the budget; whether one occurred)."""
+        if not still:
+            shape = (self.ensemble_size, batch)
+            return torch.zeros(shape, dtype=torch.long), torch.zeros(shape, dtype=torch.bool)
+        history = torch.stack(still).to(torch.uint8)  # (T, E, B)
+        converged = history.any(0).bool()
+        first = history.argmax(0) + 1
+        return torch.where(converged, first, torch.full_like(first, budget)), converged

@@ -1,0 +1,102 @@
+"""Run folders: atomic files, checkpoints, and resume equivalence."""
+
+import csv
+import dataclasses
+
+import pytest
+import torch
+
+from neurodyn.config import to_dict
+from neurodyn.experiments import steering_emnist
+from neurodyn.runs import RunFolder, atomic_write
+
+CONFIG = steering_emnist.SteeringEMNISTConfig(
+    dataset="prototypes",
+    input_bits=30,
+    train_size=200,
+    test_size=100,
+    hidden_size=40,
+    models=("full", "reservoir"),
+    seeds=(1, 2),
+    epochs=3,
+)
+
+
+def accuracies(folder):
+    with (folder / "metrics.csv").open() as handle:
+        return [
+            (r["epoch"], r["member"], r["train_accuracy"], r["test_accuracy"])
+            for r in csv.DictReader(handle)
+        ]
+
+
+def test_resume_after_a_kill_ends_with_the_uninterrupted_numbers(tmp_path, monkeypatch):
+    whole = RunFolder(tmp_path / "whole", to_dict(CONFIG))
+    steering_emnist.run(CONFIG, whole, progress=False)
+
+    killed = RunFolder(tmp_path / "killed", to_dict(CONFIG))
+    save = RunFolder.save_checkpoint
+
+    def save_then_die(self, tensors, state):
+        save(self, tensors, state)
+        if state["epoch"] == 2:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(RunFolder, "save_checkpoint", save_then_die)
+    with pytest.raises(KeyboardInterrupt):
+        steering_emnist.run(CONFIG, killed, progress=False)
+    monkeypatch.setattr(RunFolder, "save_checkpoint", save)
+    assert killed.load_checkpoint()[1]["epoch"] == 2  # killed before metrics.csv caught up
+
+    resumed = RunFolder(tmp_path / "killed", to_dict(CONFIG), resume=True)
+    result = steering_emnist.run(CONFIG, resumed, progress=False)
+    assert accuracies(resumed.path) == accuracies(whole.path)
+    assert result["members"] == whole.read_result()["members"]
+    final, _ = resumed.load_checkpoint()
+    reference, _ = whole.load_checkpoint()
+    for name, tensor in reference.items():
+        assert torch.equal(tensor, final[name]), name
+    assert (tmp_path / "killed" / "figures" / "accuracy.png").stat().st_size > 1000
+
+
+def test_existing_folders_are_not_overwritten_silently(tmp_path):
+    RunFolder(tmp_path / "run", to_dict(CONFIG))
+    with pytest.raises(FileExistsError, match="--resume"):
+        RunFolder(tmp_path / "run", to_dict(CONFIG))
+    other = to_dict(dataclasses.replace(CONFIG, hidden_size=41))
+    with pytest.raises(ValueError, match="hidden_size"):
+        RunFolder(tmp_path / "run", other, resume=True)
+    RunFolder(tmp_path / "run", other, overwrite=True)
+
+
+def test_checkpoints_are_safetensors_bound_to_their_config(tmp_path):
+    folder = RunFolder(tmp_path / "run", {"a": 1})
+    assert folder.load_checkpoint() is None
+    folder.save_checkpoint({"w": torch.arange(3.0)}, {"epoch": 4})
+    tensors, state = folder.load_checkpoint()
+    assert state == {"epoch": 4} and torch.equal(tensors["w"], torch.arange(3.0))
+    assert (tmp_path / "run" / "checkpoint.safetensors").read_bytes()[8:9] == b"{"
+    # a checkpoint written under another config is refused
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "checkpoint.safetensors").write_bytes(
+        (tmp_path / "run" / "checkpoint.safetensors").read_bytes()
+    )
+    with pytest.raises(ValueError, match="another config"):
+        RunFolder(tmp_path / "other", {"a": 2}).load_checkpoint()
+    (tmp_path / "run" / "checkpoint.safetensors").write_bytes(b"garbage")
+    with pytest.raises(ValueError, match="not a readable checkpoint"):
+        folder.load_checkpoint()
+
+
+def test_atomic_write_leaves_the_old_file_when_writing_fails(tmp_path, monkeypatch):
+    target = tmp_path / "file.txt"
+    atomic_write(target, "old")
+
+    def disk_full(fd):
+        raise OSError("disk full")
+
+    monkeypatch.setattr("os.fsync", disk_full)
+    with pytest.raises(OSError, match="disk full"):
+        atomic_write(target, "new")
+    assert target.read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["file.txt"]
