@@ -100,3 +100,13 @@ def test_atomic_write_leaves_the_old_file_when_writing_fails(tmp_path, monkeypat
         atomic_write(target, "new")
     assert target.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["file.txt"]
+
+
+def test_a_finished_run_can_be_extended_to_more_epochs(tmp_path):
+    short = dataclasses.replace(CONFIG, epochs=2)
+    steering_emnist.run(short, RunFolder(tmp_path / "run", to_dict(short)), progress=False)
+    longer = RunFolder(tmp_path / "run", to_dict(CONFIG), resume=True)
+    steering_emnist.run(CONFIG, longer, progress=False)
+    whole = RunFolder(tmp_path / "whole", to_dict(CONFIG))
+    steering_emnist.run(CONFIG, whole, progress=False)
+    assert accuracies(longer.path) == accuracies(whole.path)

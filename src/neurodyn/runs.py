@@ -73,10 +73,13 @@ class RunFolder:
         *,
         resume: bool = False,
         overwrite: bool = False,
+        extendable: tuple[str, ...] = ("epochs",),
     ):
         self.path = Path(path)
         self.config = config
-        self.hash = config_hash(config)
+        # Fields that only say how long to run may change on resume (to extend a run);
+        # every other field must match, and checkpoints are bound to them.
+        self.hash = config_hash({k: v for k, v in config.items() if k not in extendable})
         config_file = self.path / "config.json"
         if self.path.exists() and overwrite:
             shutil.rmtree(self.path)
@@ -87,17 +90,18 @@ class RunFolder:
                     f"{self.path} already holds a run; pass --resume to continue it, "
                     "--overwrite to start again, or --out to choose another folder"
                 )
-            if stored != config:
-                changed = sorted(
-                    k for k in set(stored) | set(config) if stored.get(k) != config.get(k)
-                )
+            changed = sorted(
+                k
+                for k in set(stored) | set(config)
+                if stored.get(k) != config.get(k) and k not in extendable
+            )
+            if changed:
                 raise ValueError(
                     f"cannot resume {self.path}: its config differs in {changed}; "
                     "resume with the same settings or use another --out"
                 )
-        else:
-            self.path.mkdir(parents=True, exist_ok=True)
-            write_json(config_file, config)
+        self.path.mkdir(parents=True, exist_ok=True)
+        write_json(config_file, config)
         (self.path / "figures").mkdir(exist_ok=True)
 
     # -------------------------------------------------------------- files

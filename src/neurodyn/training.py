@@ -210,7 +210,11 @@ def train(
 
     steps = data.train_inputs.shape[0] // batch_size
     bar = tqdm(
-        total=(epochs - start_epoch) * steps, disable=not progress, unit="batch", dynamic_ncols=True
+        total=(epochs - start_epoch) * steps,
+        disable=not progress,
+        unit="batch",
+        dynamic_ncols=True,
+        mininterval=2.0,
     )
     if start_epoch == 0:
         metrics = measure(0, 0.0, {}, weights)

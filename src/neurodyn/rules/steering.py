@@ -209,16 +209,20 @@ class SteeringRule:
         new = weights if inplace else weights.clone()
         gated = s * unstable  # (E, L, B, H)
         s_t = s.transpose(-1, -2)  # presynaptic factor (E, L, H, B)
-        diagonal = weights.couplings.diagonal(dim1=-2, dim2=-1).clone()
-        keep_j = 1 - rate("coupling_weight_decay") * eta_j
-        _decay_and_add(new.couplings, keep_j, s_t, gated * (eta_j / root_b))
-        new.couplings.diagonal(dim1=-2, dim2=-1).copy_(diagonal)
-        keep_in = 1 - rate("input_weight_decay") * eta_in
-        x_t = x.transpose(-1, -2).unsqueeze(1).expand(E, L, N, B)
-        _decay_and_add(new.input_weights, keep_in, x_t, gated * (eta_in / root_b))
-        keep_w = 1 - rate("readout_weight_decay") * eta_w
-        readout_gated = (target * readout_unstable).unsqueeze(1) * (eta_w / root_b)
-        _decay_and_add(new.readout_weights, keep_w, s_t, readout_gated)
+        # A group whose rate is zero in every member (the baselines' J and W_in) is skipped.
+        if bool(eta_j.any()):
+            diagonal = weights.couplings.diagonal(dim1=-2, dim2=-1).clone()
+            keep_j = 1 - rate("coupling_weight_decay") * eta_j
+            _decay_and_add(new.couplings, keep_j, s_t, gated * (eta_j / root_b))
+            new.couplings.diagonal(dim1=-2, dim2=-1).copy_(diagonal)
+        if bool(eta_in.any()):
+            keep_in = 1 - rate("input_weight_decay") * eta_in
+            x_t = x.transpose(-1, -2).unsqueeze(1).expand(E, L, N, B)
+            _decay_and_add(new.input_weights, keep_in, x_t, gated * (eta_in / root_b))
+        if bool(eta_w.any()):
+            keep_w = 1 - rate("readout_weight_decay") * eta_w
+            readout_gated = (target * readout_unstable).unsqueeze(1) * (eta_w / root_b)
+            _decay_and_add(new.readout_weights, keep_w, s_t, readout_gated)
         unstable_fraction = (s * fields < 0).float().mean(dim=(1, 3))
         return (
             new,
