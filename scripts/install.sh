@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Install neurodyn (editable) with its test tools. Where no PyTorch is installed yet, the
+# CPU build is installed first, so that the requirement torch>=2.3 does not pull a
+# multi-GB CUDA build: on machines whose pip is configured with a local wheel folder
+# (find-links) `torch==2.13.0` comes from there; elsewhere set NEURODYN_TORCH_INDEX to
+# PyTorch's CPU index (https://download.pytorch.org/whl/cpu) or install torch yourself.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+python=${PYTHON:-python3}
+if ! "$python" -c "import torch" 2>/dev/null; then
+  if [ -n "${NEURODYN_TORCH_INDEX:-}" ]; then
+    "$python" -m pip install --quiet torch --index-url "$NEURODYN_TORCH_INDEX"
+  else
+    "$python" -m pip install --quiet "torch==2.13.0"
+  fi
+fi
+"$python" -m pip install --quiet -e ".[dev]"
