@@ -45,3 +45,93 @@ def generators(
     seeds: Sequence[int], stream: str, device: torch.device | str = "cpu"
 ) -> list[torch.Generator]:
     return [generator(s, stream, device) for s in seeds]
+
+
+# ---------------------------------------------------------------- counter-based streams
+# For large ensembles of small networks a Python loop over per-member generators would
+# dominate the run time. A counter-based stream instead hashes (member key, counter,
+# position) with the SplitMix64 finaliser: one vectorised call serves every member, and a
+# member's numbers still depend only on its own key, so ensemble and single runs agree.
+
+_MASK64 = (1 << 64) - 1
+
+
+def _signed(value: int) -> int:
+    return value - (1 << 64) if value >= 1 << 63 else value
+
+
+_GOLDEN, _MIX1, _MIX2 = (
+    _signed(c) for c in (0x9E3779B97F4A7C15, 0xBF58476D1CE4E5B9, 0x94D049BB133111EB)
+)
+
+
+def _shift_xor(x: torch.Tensor, bits: int) -> torch.Tensor:
+    """x ^ (x >>> bits) with a logical (zero-filling) shift on int64."""
+    return x ^ ((x >> bits) & ((1 << (64 - bits)) - 1))
+
+
+def _mix64(x: torch.Tensor) -> torch.Tensor:
+    """SplitMix64 finaliser on int64 tensors (multiplication wraps modulo 2^64)."""
+    x = _shift_xor(x + _GOLDEN, 30) * _MIX1
+    x = _shift_xor(x, 27) * _MIX2
+    return _shift_xor(x, 31)
+
+
+def member_keys(
+    seeds: Sequence[int], stream: str, device: torch.device | str = "cpu", *, salt: int = 0
+) -> torch.Tensor:
+    """One int64 key per member for the counter-based ``stream``; ``salt`` splits a stream."""
+    if stream not in STREAMS:
+        raise ValueError(f"unknown random stream {stream!r}; known: {sorted(STREAMS)}")
+    keys = [
+        _signed(
+            int(
+                np.random.SeedSequence([s, STREAMS[stream], 1, salt]).generate_state(1, np.uint64)[
+                    0
+                ]
+            )
+        )
+        for s in seeds
+    ]
+    return torch.tensor(keys, dtype=torch.int64, device=device)
+
+
+def counter_uniform(
+    keys: torch.Tensor,
+    counter: int | torch.Tensor,
+    shape: tuple[int, ...],
+    dtype: torch.dtype = torch.float32,
+) -> torch.Tensor:
+    """Uniform numbers in (0, 1) for draw number ``counter``: shape (E, *shape).
+
+    Entry [e, ...] depends only on (keys[e], counter, position): the same key and counter
+    give the same numbers whatever the other members are. A 1-D tensor of counters gives
+    (E, T, *shape), draw t being exactly what ``counter=counters[t]`` gives.
+    """
+    counters = torch.as_tensor(counter, dtype=torch.int64, device=keys.device)
+    count = 1
+    for n in shape:
+        count *= n
+    positions = torch.arange(count, dtype=torch.int64, device=keys.device)
+    offsets = counters.reshape(-1, 1) * _signed(0x2545F4914F6CDD1D)  # wraps modulo 2^64
+    cell = _mix64(positions[None, :] + offsets)  # (T, P)
+    bits = _mix64(keys.view(-1, 1, 1) ^ cell[None])  # (E, T, P)
+    mantissa = 24 if dtype == torch.float32 else 53
+    top = (bits >> (64 - mantissa)) & ((1 << mantissa) - 1)
+    uniform = ((top.to(torch.float64) + 0.5) / float(1 << mantissa)).to(dtype)
+    if counters.dim() == 0:
+        return uniform.view(keys.shape[0], *shape)
+    return uniform.view(keys.shape[0], counters.numel(), *shape)
+
+
+def counter_normal(
+    keys: torch.Tensor,
+    counter: int | torch.Tensor,
+    shape: tuple[int, ...],
+    dtype: torch.dtype = torch.float32,
+) -> torch.Tensor:
+    """Standard normal numbers by Box-Muller from two counter-based uniform draws."""
+    both = counter_uniform(keys, counter, (2, *shape), torch.float64)
+    first, second = both.select(-len(shape) - 1, 0), both.select(-len(shape) - 1, 1)
+    radius = torch.sqrt(-2 * torch.log(first))
+    return (radius * torch.cos(2 * torch.pi * second)).to(dtype)

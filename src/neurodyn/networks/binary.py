@@ -390,8 +390,8 @@ class BinarySteeringNetwork:
     def _sign_keep_ties(fields: torch.Tensor, current: torch.Tensor) -> torch.Tensor:
         """sign(h), and the current value where h = 0: sign(h + TIE s), in place on ``fields``.
 
-        |h| < TIE (1e-30) counts as a tie; fields are sums of O(1e-3)-sized terms, so in
-        practice only an exact zero does.
+        A field below TIE = 1e-30 in magnitude, far under the float32 resolution of the
+        O(1) terms it sums, counts as a tie; in practice only an exact zero does.
         """
         return fields.add_(current, alpha=TIE).sign_()
 
@@ -557,8 +557,11 @@ class BinarySteeringNetwork:
     def _first_still_sweep(self, still: list[torch.Tensor], budget: int, batch: int):
         """(sweeps until the first sweep without a flip, or the budget; whether one occurred)."""
         if not still:
-            shape = (self.ensemble_size, batch)
-            return torch.zeros(shape, dtype=torch.long), torch.zeros(shape, dtype=torch.bool)
+            shape, device = (self.ensemble_size, batch), self.device
+            return (
+                torch.zeros(shape, dtype=torch.long, device=device),
+                torch.zeros(shape, dtype=torch.bool, device=device),
+            )
         history = torch.stack(still).to(torch.uint8)  # (T, E, B)
         converged = history.any(0).bool()
         first = history.argmax(0) + 1

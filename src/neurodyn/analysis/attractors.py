@@ -1,0 +1,222 @@
+"""Attractors, retrieval and orthogonality of free-energy attractor networks.
+
+The evaluation of Spisak & Friston (arXiv 2505.22749), as in the authors'
+``performance_metrics``; spec ``free-energy-attractor.md`` section 4. Every function
+takes the ensemble axis E first and works on all members at once.
+
+* :func:`find_attractors`: deterministic relaxation x <- L(precision (J x)) with zero bias
+  until |delta VFE| < tolerance (the authors' stopping rule), NaN where it fails.
+* :func:`count_distinct`: distinct attractors after rounding to 2 decimals.
+* :func:`orthogonality`: mean |90 - angle| over attractor pairs with 1 < angle < 179
+  degrees (drops self-pairs and duplicates), as coded; :func:`data_orthogonality` gives
+  both the coded data reference (zero diagonal included: 29.94 for the digits) and the
+  value over distinct pairs only.
+* :func:`reconstruction_scores`: noisy patterns presented as biases with learning off;
+  the score is the median over trials of R^2(mean state, pattern) - R^2(noisy, pattern),
+  each R^2 rounded to 3 decimals; trials run one after another from the current state.
+* :func:`asymmetry`, :func:`coupling_correlations`: ||J - J^T|| / ||J|| and the
+  correlation of the symmetric part with the Hebbian and projector matrices.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+
+from neurodyn import _random
+from neurodyn.networks import continuous_bernoulli as cb
+from neurodyn.networks.attractor import FreeEnergyAttractorNetwork
+from neurodyn.training.attractor import member_patterns
+
+
+def free_energy(couplings: torch.Tensor, state: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+    """Variational free energy monitored by the authors' code, per member and chain: (E, B).
+
+    With b_q = b + J m: complexity = sum_i KL(CB(b_q,i) || CB(b_i)) and accuracy =
+    b . L(b_q) + L(b_q)^T J L(b_q); VFE = complexity - accuracy.
+    """
+    b_q = bias + torch.bmm(state, couplings)
+    mean = cb.langevin(b_q)
+    complexity = (cb.log_partition(bias) - cb.log_partition(b_q) + (b_q - bias) * mean).sum(-1)
+    accuracy = (bias * mean).sum(-1) + (torch.bmm(mean, couplings) * mean).sum(-1)
+    return complexity - accuracy
+
+
+def find_attractors(
+    couplings: torch.Tensor,
+    starts: torch.Tensor,
+    *,
+    precision: float = 1.0,
+    max_steps: int = 1000,
+    tolerance: float = 1e-12,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Deterministic relaxation from ``starts`` (E, K, N) with zero bias, in float64.
+
+    Returns the attractors (E, K, N), NaN rows where |delta VFE| stayed above
+    ``tolerance`` for ``max_steps`` steps, and the steps taken (E, K). Each start stops
+    at its own first converged step, as the authors' ``relax`` does.
+    """
+    J = couplings.double()
+    x = starts.double().clone()
+    zero = torch.zeros_like(x)
+    previous = free_energy(J, x, zero)
+    done = torch.zeros(x.shape[:2], dtype=torch.bool, device=x.device)
+    steps = torch.full(x.shape[:2], max_steps, dtype=torch.long, device=x.device)
+    for step in range(1, max_steps + 1):
+        moved = cb.langevin(precision * torch.bmm(x, J))
+        x = torch.where(done.unsqueeze(-1), x, moved)
+        current = free_energy(J, x, zero)
+        now = ~done & ((current - previous).abs() < tolerance)
+        steps = torch.where(now, step, steps)
+        done |= now
+        previous = current
+        if bool(done.all()):
+            break
+    return torch.where(done.unsqueeze(-1), x, torch.nan), steps
+
+
+def count_distinct(attractors: torch.Tensor) -> torch.Tensor:
+    """Distinct converged attractors per member after rounding to 2 decimals: (E,)."""
+    counts = []
+    for member in attractors:
+        rows = member[~torch.isnan(member).any(-1)]
+        counts.append(torch.unique(torch.round(rows, decimals=2), dim=0).shape[0])
+    return torch.tensor(counts)
+
+
+def _angles(vectors: torch.Tensor) -> torch.Tensor:
+    """Pairwise angles in degrees (E, K, K) with a zero diagonal, as the authors' code."""
+    unit = vectors / vectors.norm(dim=-1, keepdim=True)
+    cosine = torch.bmm(unit, unit.transpose(1, 2)).clamp(-1.0, 1.0)
+    angles = torch.rad2deg(torch.arccos(cosine))
+    return angles * (1 - torch.eye(vectors.shape[1], dtype=angles.dtype, device=angles.device))
+
+
+def orthogonality(attractors: torch.Tensor) -> torch.Tensor:
+    """Mean |90 - angle| over attractor pairs with 1 < angle < 179 degrees: (E,).
+
+    NaN for a member with fewer than two distinct attractors (as coded).
+    """
+    angles = _angles(attractors.double())
+    keep = (angles > 1) & (angles < 179)
+    deviation = (90 - angles).abs()
+    total = (deviation * keep).sum((1, 2))
+    count = keep.sum((1, 2))
+    return torch.where(count > 0, total / count.clamp(min=1), torch.nan)
+
+
+def data_orthogonality(patterns: torch.Tensor) -> tuple[float, float]:
+    """(coded reference including the zero diagonal, mean over distinct pairs) in degrees."""
+    angles = _angles(patterns.double().unsqueeze(0))[0]
+    deviation = (90 - angles).abs()
+    off = ~torch.eye(patterns.shape[0], dtype=torch.bool)
+    return float(deviation.mean()), float(deviation[off].mean())
+
+
+def _squared_correlation(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """Pearson r^2 along the last axis, rounded to 3 decimals as in the authors' code."""
+    a = a - a.mean(-1, keepdim=True)
+    b = b - b.mean(-1, keepdim=True)
+    r = (a * b).sum(-1) / (a.norm(dim=-1) * b.norm(dim=-1))
+    return torch.round(r**2, decimals=3)
+
+
+def reconstruction_scores(
+    network: FreeEnergyAttractorNetwork,
+    couplings: torch.Tensor,
+    state: torch.Tensor,
+    patterns: torch.Tensor,
+    *,
+    evidence: torch.Tensor | float,
+    seeds: Sequence[int],
+    sample: bool,
+    trials: int = 100,
+    steps: int = 100,
+    signal: float = 0.1,
+    snr: float = 1.0,
+    precision: float = 1.0,
+    salt: int = 0,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Median R^2 gain of the mean stochastic state over the noisy input, per member.
+
+    Trial t shows orig = signal * evidence * pattern (pattern t mod K, or a random one when
+    ``sample``) plus N(0, std(orig) / snr) noise as the bias for ``steps`` stochastic steps
+    at ``precision`` without learning, continuing from the state left by the previous
+    trial. Returns (median gains (E,), the state after the last trial, per-trial gains
+    (E, trials)). Different ``salt`` values give independent random draws.
+    """
+    E, N = network.ensemble_size, network.size
+    patterns = member_patterns(network, patterns)
+    K = patterns.shape[1]
+    scale = torch.as_tensor(evidence, dtype=network.dtype, device=network.device).expand(E)
+    choice_keys, noise_keys, sample_keys = (
+        _random.member_keys(list(seeds), "evaluation", network.device, salt=3 * salt + k)
+        for k in range(3)
+    )
+    counters = torch.arange(trials)
+    if sample:
+        draws = _random.counter_uniform(choice_keys, counters, (), torch.float64)
+        chosen = (draws * K).long().clamp(max=K - 1)
+    else:
+        chosen = (counters % K).expand(E, -1).to(network.device)
+    members = torch.arange(E, device=network.device)
+    noise = _random.counter_normal(noise_keys, counters, (N,), network.dtype)
+    beta = torch.full((E,), precision, dtype=network.dtype, device=network.device)
+    gains = []
+    for t in range(trials):
+        original = signal * scale[:, None] * patterns[members, chosen[:, t]]  # (E, N)
+        noisy = original + original.std(-1, correction=0, keepdim=True) / snr * noise[:, t]
+        bias = noisy.unsqueeze(1)
+        uniforms = _random.counter_uniform(sample_keys, t, (steps, 1, N), network.dtype)
+        total = torch.zeros_like(state)
+        for k in range(steps):
+            state, _ = network.step(couplings, state, bias, uniform=uniforms[:, k], precision=beta)
+            total += state
+        mean = (total / steps)[:, 0]
+        gains.append(_squared_correlation(mean, original) - _squared_correlation(noisy, original))
+    gains = torch.stack(gains, dim=1)
+    return gains.median(dim=1).values, state, gains
+
+
+def asymmetry(couplings: torch.Tensor) -> torch.Tensor:
+    """||J - J^T|| / ||J|| per member: 0 symmetric, sqrt(2) unrelated."""
+    return (couplings - couplings.transpose(1, 2)).norm(dim=(1, 2)) / couplings.norm(dim=(1, 2))
+
+
+def hebbian_matrix(patterns: torch.Tensor) -> torch.Tensor:
+    """Zero-diagonal outer-product (Hebbian) matrix X^T X of the patterns (K, N)."""
+    x = patterns.double()
+    matrix = x.T @ x
+    return matrix - torch.diag(torch.diag(matrix))
+
+
+def projector_matrix(patterns: torch.Tensor) -> torch.Tensor:
+    """Zero-diagonal projector (pseudo-inverse) matrix X^T (X X^T)^+ X onto the patterns."""
+    x = patterns.double()
+    matrix = x.T @ torch.linalg.pinv(x @ x.T) @ x
+    return matrix - torch.diag(torch.diag(matrix))
+
+
+def coupling_correlations(
+    couplings: torch.Tensor, patterns: torch.Tensor
+) -> dict[str, torch.Tensor]:
+    """Correlation of the off-diagonal symmetric part of J with the Hebbian and projector."""
+    symmetric = 0.5 * (couplings + couplings.transpose(1, 2)).double()
+    off = ~torch.eye(couplings.shape[-1], dtype=torch.bool)
+    learned = symmetric[:, off]
+    out = {}
+    for name, reference in (
+        ("hebbian", hebbian_matrix(patterns)),
+        ("projector", projector_matrix(patterns)),
+    ):
+        ref = reference[off]
+        a = learned - learned.mean(-1, keepdim=True)
+        b = ref - ref.mean()
+        out[name] = (a @ b) / (a.norm(dim=-1) * b.norm() + 1e-300)
+    return out
+
+
+def relax_starts(patterns: torch.Tensor, evidence: torch.Tensor | float) -> torch.Tensor:
+    """Starting points L(0.1 * evidence * pattern) of the authors' attractor search."""
+    return cb.langevin(0.1 * torch.as_tensor(evidence).reshape(-1, 1, 1) * patterns.double())

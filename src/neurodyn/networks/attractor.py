@@ -1,0 +1,114 @@
+"""Free-energy attractor networks of continuous-Bernoulli units.
+
+Spisak & Friston, *Self-orthogonalizing attractor neural networks emerging from the free
+energy principle* (arXiv 2505.22749, 2025); spec ``free-energy-attractor.md`` sections 1-2.
+
+N units with states sigma_i in [-1, 1]. Unit i receives h_i = sum_{j != i} J_ij sigma_j
+(zero diagonal) and the bias b_i (the input channel: b = evidence x pattern while a
+pattern is shown), and updates synchronously, every input computed from the previous
+state as in the authors' code:
+
+    theta = precision * (b + h),   sigma_new ~ CB(theta)   (stochastic)
+                                   sigma_new = L(theta)    (deterministic)
+
+with CB the continuous Bernoulli on [-1, 1] and L its mean (the Langevin function).
+``precision`` is the inverse temperature (``iT`` in the code), one value per member.
+
+Weights are stored presynaptic x postsynaptic like every neurodyn network, so
+``h = sigma @ couplings`` and the paper's J_ij is ``couplings[..., j, i]``. The state has
+shape (E, B, N): E ensemble members, B independent chains per member.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from neurodyn._checks import (
+    MemberValue,
+    check_finite,
+    check_positive_int,
+    check_shape,
+    member_values,
+)
+from neurodyn.networks import continuous_bernoulli as cb
+
+
+class FreeEnergyAttractorNetwork:
+    """Configuration of an ensemble of attractor networks; couplings are passed explicitly.
+
+    Args:
+        size: N, number of units.
+        ensemble_size: E, independent networks computed as one batch.
+        precision: inverse temperature beta multiplying the total input, per member.
+    """
+
+    def __init__(
+        self,
+        size: int,
+        *,
+        ensemble_size: int = 1,
+        precision: MemberValue = 1.0,
+        device: torch.device | str = "cpu",
+        dtype: torch.dtype = torch.float32,
+    ):
+        self.size = check_positive_int("size", size, minimum=2)
+        self.ensemble_size = check_positive_int("ensemble_size", ensemble_size)
+        self.device = torch.device(device)
+        self.dtype = dtype
+        self.precision = member_values(
+            "precision", precision, ensemble_size, minimum=0.0, dtype=dtype, device=self.device
+        )
+        self._off_diagonal = 1 - torch.eye(size, dtype=dtype, device=self.device)
+
+    def init(self) -> torch.Tensor:
+        """Couplings start at zero (the authors' code): (E, N, N)."""
+        E, N = self.ensemble_size, self.size
+        return torch.zeros(E, N, N, dtype=self.dtype, device=self.device)
+
+    def zero_state(self, batch: int = 1) -> torch.Tensor:
+        return torch.zeros(
+            self.ensemble_size, batch, self.size, dtype=self.dtype, device=self.device
+        )
+
+    def check(self, couplings: torch.Tensor, sigma: torch.Tensor, bias: torch.Tensor) -> None:
+        """Raise a clear error for tensors that do not fit this network."""
+        E, N = self.ensemble_size, self.size
+        check_shape("couplings", couplings, (E, N, N))
+        check_shape("state", sigma, (E, None, N))
+        if bias.shape[-1] != N or bias.dim() != 3 or bias.shape[0] != E:
+            raise ValueError(f"bias must have shape ({E}, B or 1, {N}), got {tuple(bias.shape)}")
+        check_finite("bias", bias)
+        check_finite("couplings", couplings)
+
+    def with_zero_diagonal(self, couplings: torch.Tensor) -> torch.Tensor:
+        return couplings * self._off_diagonal
+
+    def recurrent_input(self, couplings: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
+        """h_i = sum_{j != i} J_ij sigma_j: (E, B, N)."""
+        return torch.bmm(sigma, couplings)
+
+    def natural_parameter(
+        self, h: torch.Tensor, bias: torch.Tensor, precision: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """theta = precision (b + h), with per-member precision (E,)."""
+        beta = self.precision if precision is None else precision
+        return beta.view(-1, 1, 1) * (bias + h)
+
+    def step(
+        self,
+        couplings: torch.Tensor,
+        sigma: torch.Tensor,
+        bias: torch.Tensor,
+        *,
+        uniform: torch.Tensor | None = None,
+        precision: torch.Tensor | None = None,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """One synchronous update; returns (sigma_new, h) where h is the input it used.
+
+        With ``uniform`` (same shape as sigma, values in (0, 1)) the units are sampled from
+        CB(theta); without it they take the mean L(theta) (deterministic update).
+        """
+        h = self.recurrent_input(couplings, sigma)
+        theta = self.natural_parameter(h, bias, precision)
+        new = cb.langevin(theta) if uniform is None else cb.sample_with(theta, uniform)
+        return new, h

@@ -1,0 +1,113 @@
+"""``learn_patterns``: present patterns as biases while the network infers and learns.
+
+The protocol of the authors' ``run_network`` (Spisak & Friston 2025; spec
+``free-energy-attractor.md`` section 4): each epoch picks one pattern (uniformly at random,
+or in cyclic order for sequences), sets the bias b = evidence x pattern, and runs
+``steps_per_epoch`` stochastic steps of inference and learning; the state carries over
+from epoch to epoch and the bias is removed afterwards.
+
+Randomness is counter-based (:func:`neurodyn._random.counter_uniform`): the pattern
+choice and the samples of epoch k of a member depend only on its seed and k, so members
+of a 380-network ensemble equal their single runs, and a run resumes from any epoch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import torch
+from tqdm.auto import tqdm
+
+from neurodyn import _random
+from neurodyn._checks import (
+    MemberValue,
+    check_choice,
+    check_finite,
+    check_positive_int,
+    member_values,
+)
+from neurodyn.networks.attractor import FreeEnergyAttractorNetwork
+from neurodyn.rules.free_energy import FreeEnergyRule
+
+ORDERS = ("random", "cyclic")
+BLOCK = 64  # epochs whose random numbers are drawn in one vectorised call
+
+
+def member_patterns(network: FreeEnergyAttractorNetwork, patterns: torch.Tensor) -> torch.Tensor:
+    """Patterns (K, N) shared by all members, or (E, K, N) per member; returns (E, K, N)."""
+    if patterns.dim() == 2:
+        patterns = patterns.unsqueeze(0).expand(network.ensemble_size, -1, -1)
+    if patterns.dim() != 3 or patterns.shape[0] != network.ensemble_size:
+        raise ValueError(
+            f"patterns must be (K, {network.size}) or ({network.ensemble_size}, K, "
+            f"{network.size}), got {tuple(patterns.shape)}"
+        )
+    if patterns.shape[-1] != network.size or patterns.shape[1] == 0:
+        raise ValueError(f"patterns must hold at least one pattern of {network.size} values")
+    check_finite("patterns", patterns)
+    return patterns.to(device=network.device, dtype=network.dtype)
+
+
+def learn_patterns(
+    network: FreeEnergyAttractorNetwork,
+    rule: FreeEnergyRule,
+    couplings: torch.Tensor,
+    patterns: torch.Tensor,
+    *,
+    evidence: MemberValue,
+    epochs: int,
+    steps_per_epoch: int,
+    seeds: Sequence[int],
+    order: str = "random",
+    state: torch.Tensor | None = None,
+    start_epoch: int = 0,
+    on_block: Callable[[int, torch.Tensor, torch.Tensor], None] | None = None,
+    progress: bool = False,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Epochs ``start_epoch .. epochs - 1``; returns (couplings, state (E, 1, N)).
+
+    ``evidence`` scales the patterns (one value or one per member). ``on_block`` is called
+    with (epochs done, couplings, state) after every block of 64 epochs and at the end.
+    """
+    check_positive_int("epochs", epochs, minimum=0)
+    check_positive_int("steps_per_epoch", steps_per_epoch)
+    check_choice("order", order, ORDERS)
+    E, N = network.ensemble_size, network.size
+    patterns = member_patterns(network, patterns)
+    K = patterns.shape[1]
+    scale = member_values("evidence", evidence, E, dtype=network.dtype, device=network.device)
+    seeds = _random.member_seeds(list(seeds) if not isinstance(seeds, int) else seeds, E)
+    choice_keys = _random.member_keys(seeds, "task", network.device)
+    sample_keys = _random.member_keys(seeds, "dynamics", network.device)
+    sigma = network.zero_state(1) if state is None else state
+    couplings = couplings.clone()  # learned in place below; the caller's tensor stays
+    rates = rule.rates(network)
+    members = torch.arange(E, device=network.device)
+    bar = tqdm(total=epochs - start_epoch, disable=not progress, unit="epoch", mininterval=2.0)
+    for block_start in range(start_epoch, epochs, BLOCK):
+        counters = torch.arange(block_start, min(block_start + BLOCK, epochs))
+        if order == "random":
+            draws = _random.counter_uniform(choice_keys, counters, (), torch.float64)
+            chosen = (draws * K).long().clamp(max=K - 1)  # (E, T)
+        else:
+            chosen = (counters % K).expand(E, -1).to(network.device)
+        uniforms = _random.counter_uniform(
+            sample_keys, counters, (steps_per_epoch, 1, N), network.dtype
+        )
+        for t in range(counters.numel()):
+            bias = (scale[:, None] * patterns[members, chosen[:, t]]).unsqueeze(1)
+            for step in range(steps_per_epoch):
+                couplings, sigma = rule.step(
+                    network,
+                    couplings,
+                    sigma,
+                    bias,
+                    uniform=uniforms[:, t, step],
+                    learning_rate=rates,
+                    inplace=True,
+                )
+        bar.update(counters.numel())
+        if on_block is not None:
+            on_block(int(counters[-1]) + 1, couplings, sigma)
+    bar.close()
+    return couplings, sigma
