@@ -5,7 +5,7 @@ import math
 import torch
 
 from neurodyn.analysis import attractors as A
-from neurodyn.networks.attractor import FreeEnergyAttractorNetwork
+from neurodyn.networks.attractor import FreeEnergyAttractorNetwork, free_energy
 from neurodyn.tasks.digits import digit_patterns
 
 
@@ -26,7 +26,7 @@ def test_free_energy_matches_the_coded_formula():
     )
     L = torch.tensor([lang(q) for q in bq.tolist()], dtype=torch.float64)
     accuracy = float(b[0, 0] @ L + L @ Jp @ L)
-    assert float(A.free_energy(J, m, b)) == __import__("pytest").approx(
+    assert float(free_energy(J, m, b)) == __import__("pytest").approx(
         complexity - accuracy, rel=1e-10
     )
 

@@ -4,6 +4,7 @@ The evaluation of Spisak & Friston (arXiv 2505.22749), as in the authors'
 ``performance_metrics``; spec ``free-energy-attractor.md`` section 4. Every function
 takes the ensemble axis E first and works on all members at once.
 
+* :func:`free_energy` (from the network module): the VFE the authors monitor.
 * :func:`find_attractors`: deterministic relaxation x <- L(precision (J x)) with zero bias
   until |delta VFE| < tolerance (the authors' stopping rule), NaN where it fails.
 * :func:`count_distinct`: distinct attractors after rounding to 2 decimals.
@@ -21,26 +22,14 @@ takes the ensemble axis E first and works on all members at once.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import torch
 
 from neurodyn import _random
 from neurodyn.networks import continuous_bernoulli as cb
-from neurodyn.networks.attractor import FreeEnergyAttractorNetwork
+from neurodyn.networks.attractor import FreeEnergyAttractorNetwork, free_energy
 from neurodyn.training.attractor import member_patterns
-
-
-def free_energy(couplings: torch.Tensor, state: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
-    """Variational free energy monitored by the authors' code, per member and chain: (E, B).
-
-    With b_q = b + J m: complexity = sum_i KL(CB(b_q,i) || CB(b_i)) and accuracy =
-    b . L(b_q) + L(b_q)^T J L(b_q); VFE = complexity - accuracy.
-    """
-    b_q = bias + torch.bmm(state, couplings)
-    mean = cb.langevin(b_q)
-    complexity = (cb.log_partition(bias) - cb.log_partition(b_q) + (b_q - bias) * mean).sum(-1)
-    accuracy = (bias * mean).sum(-1) + (torch.bmm(mean, couplings) * mean).sum(-1)
-    return complexity - accuracy
 
 
 def find_attractors(
@@ -51,14 +40,14 @@ def find_attractors(
     max_steps: int = 1000,
     tolerance: float = 1e-12,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Deterministic relaxation from ``starts`` (E, K, N) with zero bias, in float64.
+    """Deterministic relaxation from ``starts`` (E or 1, K, N) with zero bias, in float64.
 
     Returns the attractors (E, K, N), NaN rows where |delta VFE| stayed above
     ``tolerance`` for ``max_steps`` steps, and the steps taken (E, K). Each start stops
     at its own first converged step, as the authors' ``relax`` does.
     """
     J = couplings.double()
-    x = starts.double().clone()
+    x = starts.double().expand(J.shape[0], -1, -1).clone()  # (1, K, N) serves all members
     zero = torch.zeros_like(x)
     previous = free_energy(J, x, zero)
     done = torch.zeros(x.shape[:2], dtype=torch.bool, device=x.device)
@@ -218,5 +207,81 @@ def coupling_correlations(
 
 
 def relax_starts(patterns: torch.Tensor, evidence: torch.Tensor | float) -> torch.Tensor:
-    """Starting points L(0.1 * evidence * pattern) of the authors' attractor search."""
-    return cb.langevin(0.1 * torch.as_tensor(evidence).reshape(-1, 1, 1) * patterns.double())
+    """Starting points L(0.1 * evidence * pattern) of the authors' attractor search.
+
+    ``patterns`` (E, K, N) or (K, N); ``evidence`` one value or one per member.
+    """
+    scale = torch.as_tensor(evidence, dtype=torch.float64).reshape(-1, 1, 1)
+    return cb.langevin(0.1 * scale * patterns.double())
+
+
+@dataclass(frozen=True)
+class AttractorMetrics:
+    """The authors' ``performance_metrics`` per member, each (E,), plus the attractors."""
+
+    retrieval: torch.Tensor
+    generalization: torch.Tensor
+    attractor_count: torch.Tensor
+    orthogonality: torch.Tensor
+    asymmetry: torch.Tensor
+    attractors: torch.Tensor
+
+    def as_lists(self) -> dict[str, list[float]]:
+        names = ("retrieval", "generalization", "attractor_count", "orthogonality", "asymmetry")
+        return {name: [float(v) for v in getattr(self, name)] for name in names}
+
+
+def evaluate_network(
+    network: FreeEnergyAttractorNetwork,
+    couplings: torch.Tensor,
+    state: torch.Tensor,
+    train: torch.Tensor,
+    test: torch.Tensor,
+    *,
+    evidence: torch.Tensor | float,
+    seeds: Sequence[int],
+    trials: int = 100,
+    steps: int = 100,
+) -> AttractorMetrics:
+    """Retrieval (training patterns in turn), one-shot generalisation (random test
+    images), then the deterministic attractors from L(0.1 evidence pattern): spec 4.
+    Orthogonality is NaN for a member with fewer than two distinct attractors.
+
+    Retrieval and generalisation run at precision 1 with noise SNR 1 and signal 0.1,
+    the state carrying over from training to retrieval to generalisation, as coded.
+    """
+    retrieval, state, _ = reconstruction_scores(
+        network,
+        couplings,
+        state,
+        train,
+        evidence=evidence,
+        seeds=seeds,
+        sample=False,
+        trials=trials,
+        steps=steps,
+        salt=0,
+    )
+    generalization, _, _ = reconstruction_scores(
+        network,
+        couplings,
+        state,
+        test,
+        evidence=evidence,
+        seeds=seeds,
+        sample=True,
+        trials=trials,
+        steps=steps,
+        salt=1,
+    )
+    scale = torch.as_tensor(evidence, dtype=torch.float64).expand(network.ensemble_size)
+    found, _ = find_attractors(couplings, relax_starts(member_patterns(network, train), scale))
+    count = count_distinct(found)
+    return AttractorMetrics(
+        retrieval=retrieval.cpu(),
+        generalization=generalization.cpu(),
+        attractor_count=count,
+        orthogonality=torch.where(count > 1, orthogonality(found).cpu(), torch.nan),
+        asymmetry=asymmetry(couplings).cpu(),
+        attractors=found.cpu(),
+    )

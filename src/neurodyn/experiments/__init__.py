@@ -46,7 +46,11 @@ def get(name: str) -> Experiment:
 
 
 def _load_all() -> None:
-    from neurodyn.experiments import steering_emnist  # noqa: F401
+    from neurodyn.experiments import (  # noqa: F401
+        free_energy_orthogonal,
+        free_energy_regimes,
+        steering_emnist,
+    )
 
 
 _load_all()

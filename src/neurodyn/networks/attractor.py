@@ -112,3 +112,16 @@ class FreeEnergyAttractorNetwork:
         theta = self.natural_parameter(h, bias, precision)
         new = cb.langevin(theta) if uniform is None else cb.sample_with(theta, uniform)
         return new, h
+
+
+def free_energy(couplings: torch.Tensor, state: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+    """Variational free energy monitored by the authors' code, per member and chain: (E, B).
+
+    With b_q = b + J m: complexity = sum_i KL(CB(b_q,i) || CB(b_i)) and accuracy =
+    b . L(b_q) + L(b_q)^T J L(b_q); VFE = complexity - accuracy.
+    """
+    b_q = bias + torch.bmm(state, couplings)
+    mean = cb.langevin(b_q)
+    complexity = (cb.log_partition(bias) - cb.log_partition(b_q) + (b_q - bias) * mean).sum(-1)
+    accuracy = (bias * mean).sum(-1) + (torch.bmm(mean, couplings) * mean).sum(-1)
+    return complexity - accuracy

@@ -26,7 +26,7 @@ from neurodyn._checks import (
     check_positive_int,
     member_values,
 )
-from neurodyn.networks.attractor import FreeEnergyAttractorNetwork
+from neurodyn.networks.attractor import FreeEnergyAttractorNetwork, free_energy
 from neurodyn.rules.free_energy import FreeEnergyRule
 
 ORDERS = ("random", "cyclic")
@@ -62,12 +62,15 @@ def learn_patterns(
     state: torch.Tensor | None = None,
     start_epoch: int = 0,
     on_block: Callable[[int, torch.Tensor, torch.Tensor], None] | None = None,
+    free_energies: list[torch.Tensor] | None = None,
     progress: bool = False,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Epochs ``start_epoch .. epochs - 1``; returns (couplings, state (E, 1, N)).
 
     ``evidence`` scales the patterns (one value or one per member). ``on_block`` is called
     with (epochs done, couplings, state) after every block of 64 epochs and at the end.
+    A given ``free_energies`` list receives, per epoch, the mean over its steps of the VFE
+    of the state under the bias shown (E,), the monitor of the authors' figures.
     """
     check_positive_int("epochs", epochs, minimum=0)
     check_positive_int("steps_per_epoch", steps_per_epoch)
@@ -96,6 +99,7 @@ def learn_patterns(
         )
         for t in range(counters.numel()):
             bias = (scale[:, None] * patterns[members, chosen[:, t]]).unsqueeze(1)
+            monitor = 0.0
             for step in range(steps_per_epoch):
                 couplings, sigma = rule.step(
                     network,
@@ -106,6 +110,10 @@ def learn_patterns(
                     learning_rate=rates,
                     inplace=True,
                 )
+                if free_energies is not None:
+                    monitor = monitor + free_energy(couplings, sigma, bias)[:, 0]
+            if free_energies is not None:
+                free_energies.append(monitor / steps_per_epoch)
         bar.update(counters.numel())
         if on_block is not None:
             on_block(int(counters[-1]) + 1, couplings, sigma)

@@ -1,0 +1,89 @@
+"""Shared pieces of the free-energy attractor experiments: resumable training stages."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+
+from neurodyn.networks.attractor import FreeEnergyAttractorNetwork
+from neurodyn.rules.free_energy import FreeEnergyRule
+from neurodyn.runs import RunFolder
+from neurodyn.training.attractor import learn_patterns
+
+CHECKPOINT_EVERY = 512  # epochs between checkpoints inside a training stage
+
+
+class Stages:
+    """Named results of an experiment's stages, kept in the run folder's checkpoint.
+
+    Each stage stores tensors and JSON values; a resumed run skips finished stages and
+    continues an interrupted training stage from its last checkpoint.
+    """
+
+    def __init__(self, folder: RunFolder):
+        self.folder = folder
+        loaded = folder.load_checkpoint()
+        self.tensors, self.state = loaded if loaded is not None else ({}, {"stages": {}})
+
+    def done(self, name: str) -> bool:
+        return self.state["stages"].get(name, {}).get("done", False)
+
+    def values(self, name: str) -> dict:
+        return self.state["stages"][name]["values"]
+
+    def tensor(self, name: str, key: str) -> torch.Tensor:
+        return self.tensors[f"{name}.{key}"]
+
+    def save(self, name: str, *, done: bool, values: dict | None = None, **tensors) -> None:
+        stage = self.state["stages"].setdefault(name, {})
+        stage["done"] = done
+        if values is not None:
+            stage["values"] = values
+        for key, tensor in tensors.items():
+            self.tensors[f"{name}.{key}"] = tensor.detach().cpu()
+        self.folder.save_checkpoint(self.tensors, self.state)
+
+    def learn(
+        self,
+        name: str,
+        network: FreeEnergyAttractorNetwork,
+        rule: FreeEnergyRule,
+        patterns: torch.Tensor,
+        *,
+        evidence,
+        epochs: int,
+        steps_per_epoch: int,
+        seeds: Sequence[int],
+        order: str = "random",
+        progress: bool = True,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """learn_patterns from zero couplings, checkpointed every 512 epochs under ``name``."""
+        stage = self.state["stages"].get(name, {})
+        start = stage.get("epoch", 0)
+        if start:
+            couplings = self.tensor(name, "couplings").to(network.device)
+            state = self.tensor(name, "state").to(network.device)
+        else:
+            couplings, state = network.init(), None
+
+        def checkpoint(epoch: int, current: torch.Tensor, sigma: torch.Tensor) -> None:
+            if epoch % CHECKPOINT_EVERY == 0 or epoch == epochs:
+                self.state["stages"].setdefault(name, {})["epoch"] = epoch
+                self.save(name, done=False, couplings=current, state=sigma)
+
+        return learn_patterns(
+            network,
+            rule,
+            couplings,
+            patterns,
+            evidence=evidence,
+            epochs=epochs,
+            steps_per_epoch=steps_per_epoch,
+            seeds=seeds,
+            order=order,
+            state=state,
+            start_epoch=start,
+            on_block=checkpoint,
+            progress=progress,
+        )
