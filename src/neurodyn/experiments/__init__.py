@@ -49,6 +49,8 @@ def _load_all() -> None:
     from neurodyn.experiments import (  # noqa: F401
         free_energy_orthogonal,
         free_energy_regimes,
+        free_energy_replay,
+        free_energy_sequence,
         steering_emnist,
     )
 

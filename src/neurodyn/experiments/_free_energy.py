@@ -57,15 +57,18 @@ class Stages:
         seeds: Sequence[int],
         order: str = "random",
         progress: bool = True,
+        couplings: torch.Tensor | None = None,
+        state: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """learn_patterns from zero couplings, checkpointed every 512 epochs under ``name``."""
+        """learn_patterns from ``couplings`` (default zero) and ``state``, checkpointed every
+        512 epochs under ``name``; a finished stage returns its stored result at once."""
         stage = self.state["stages"].get(name, {})
         start = stage.get("epoch", 0)
         if start:
             couplings = self.tensor(name, "couplings").to(network.device)
             state = self.tensor(name, "state").to(network.device)
-        else:
-            couplings, state = network.init(), None
+        elif couplings is None:
+            couplings = network.init()
 
         def checkpoint(epoch: int, current: torch.Tensor, sigma: torch.Tensor) -> None:
             if epoch % CHECKPOINT_EVERY == 0 or epoch == epochs:
