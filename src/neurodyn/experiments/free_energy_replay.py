@@ -140,12 +140,17 @@ def summary(result: dict) -> str:
 
         before, after = result["before"], result["after"]
         correlation = mean(result["coupling_correlation"])
+        changes = ", ".join(
+            f"{name} {mean(result['before'][key]):.3f} -> {mean(result['after'][key]):.3f}"
+            for name, key in (
+                ("retrieval", "retrieval"),
+                ("generalization", "generalization"),
+                ("attractors", "attractor_count"),
+            )
+        )
         lines.append(
-            f"replay at precision {beta:g}: J before/after r = {correlation:.3f} "
-            f"(paper 0.97), ||J|| x {mean(result['norm_ratio']):.2f}; retrieval "
-            f"{mean(before['retrieval']):.3f} -> {mean(after['retrieval']):.3f}, generalization "
-            f"{mean(before['generalization']):.3f} -> {mean(after['generalization']):.3f}, attractors "
-            f"{mean(before['attractor_count']):.1f} -> {mean(after['attractor_count']):.1f}"
+            f"replay at precision {beta:g}: J before/after r = {correlation:.3f} (paper 0.97), "
+            f"||J|| x {mean(result['norm_ratio']):.2f}; {changes}"
         )
     return "\n".join(lines)
 
