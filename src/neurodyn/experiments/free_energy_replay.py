@@ -138,7 +138,6 @@ def summary(result: dict) -> str:
         def mean(values, rows=rows):
             return float(np.nanmean([values[i] for i in rows]))
 
-        before, after = result["before"], result["after"]
         correlation = mean(result["coupling_correlation"])
         changes = ", ".join(
             f"{name} {mean(result['before'][key]):.3f} -> {mean(result['after'][key]):.3f}"
