@@ -132,7 +132,7 @@ def plot(result, patterns, attractors, vfe, retrieval, general, folder: RunFolde
         ]
     ):
         ax = fig.add_subplot(grid[k // 2, k % 2])
-        ax.imshow(image.reshape(5, 5), cmap="coolwarm")
+        ax.imshow(image.reshape(5, 5).numpy(), cmap="coolwarm")
         ax.set_title(title)
         ax.set_axis_off()
     ax = fig.add_subplot(grid[0, 2:])
@@ -148,7 +148,7 @@ def plot(result, patterns, attractors, vfe, retrieval, general, folder: RunFolde
         ("retrieval (noisy bar)", retrieval, "-"),
         ("generalisation (cross)", general, "--"),
     ):
-        projections = (run_states.double() @ unit.T).abs()
+        projections = (run_states.double() @ unit.T).abs().numpy()
         for k in range(2):
             ax.plot(projections[:, k], style, label=f"{name}: |attractor {k + 1} . sigma|")
     ax.set_xlabel("step")

@@ -329,10 +329,9 @@ def plot(result: dict, folder: RunFolder) -> None:
         }
         for ax, metric in zip(axes, METRICS, strict=True):
             values = np.array(result["grid"][metric], dtype=float)
-            smooth = median_filter(
-                np.nan_to_num(values, nan=np.nanmax(values)), size=3, mode="nearest"
-            )
             cmap, (low, high) = styles[metric]
+            # undefined orthogonality (a single attractor) is drawn at the top of the scale
+            smooth = median_filter(np.nan_to_num(values, nan=high), size=3, mode="nearest")
             mesh = ax.pcolormesh(
                 temperature, evidence, smooth, cmap=cmap, vmin=low, vmax=high, shading="nearest"
             )

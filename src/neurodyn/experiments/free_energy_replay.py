@@ -160,10 +160,10 @@ def plot(result, before, after, folder: RunFolder) -> None:
     for ax, (name, J) in zip(
         axes, (("before replay", before), ("after replay", after)), strict=False
     ):
-        ax.imshow(J.T, cmap="RdBu_r", vmin=-limit, vmax=limit)
+        ax.imshow(J.T.numpy(), cmap="RdBu_r", vmin=-limit, vmax=limit)
         ax.set_title(name)
         ax.set_axis_off()
-    a, b = _upper(before[None])[0], _upper(after[None])[0]
+    a, b = _upper(before[None])[0].numpy(), _upper(after[None])[0].numpy()
     axes[2].scatter(a, b, s=2, alpha=0.4)
     axes[2].plot([a.min(), a.max()], [a.min(), a.max()], "k--", linewidth=1)
     axes[2].set_xlabel("J before")

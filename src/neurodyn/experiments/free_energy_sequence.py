@@ -132,10 +132,11 @@ def summary(result: dict) -> str:
 
 
 def plot(result, couplings, correlation, folder: RunFolder) -> None:
-    J = couplings.T  # paper layout J[i, j]
+    J = couplings.T.numpy()  # paper layout J[i, j]
+    correlation = correlation.numpy()
     parts = {"J": J, "symmetric part": 0.5 * (J + J.T), "antisymmetric part": 0.5 * (J - J.T)}
     fig, axes = plt.subplots(1, 4, figsize=(17, 3.8), gridspec_kw={"width_ratios": [1, 1, 1, 2]})
-    limit = float(J.abs().max())
+    limit = float(abs(J).max())
     for ax, (name, matrix) in zip(axes, parts.items(), strict=False):
         ax.imshow(matrix, cmap="RdBu_r", vmin=-limit, vmax=limit)
         ax.set_title(name)

@@ -1,0 +1,51 @@
+"""Every free-energy experiment runs end to end at a tiny size and writes its figure."""
+
+import json
+
+import pytest
+
+from neurodyn import cli
+
+TINY = {
+    "free-energy-orthogonal": ["--seeds", "0,1", "--epochs", "40"],
+    "free-energy-sequence": ["--seeds", "0", "--iterations", "150", "--free-steps", "20"],
+    "free-energy-replay": [
+        "--seeds",
+        "0",
+        "--epochs",
+        "40",
+        "--replay-steps",
+        "200",
+        "--trials",
+        "4",
+    ],
+    "free-energy-regimes": [
+        "--case-seeds",
+        "0",
+        "--epochs",
+        "40",
+        "--trials",
+        "4",
+        "--eval-steps",
+        "10",
+        "--evidence-levels",
+        "5,11",
+        "--precisions",
+        "0.05,0.2",
+        "--baseline-norms",
+        "5,20",
+    ],
+}
+
+
+@pytest.mark.parametrize("name", sorted(TINY))
+def test_experiment_runs_and_resumes(name, tmp_path, capsys):
+    out = tmp_path / name
+    args = ["run", name, "--out", str(out), "--no-progress", *TINY[name]]
+    assert cli.main(args) == 0
+    result = json.loads((out / "result.json").read_text())
+    assert result["experiment"] == name
+    assert any(path.suffix == ".png" for path in (out / "figures").iterdir())
+    assert cli.main([*args, "--resume"]) == 0
+    assert json.loads((out / "result.json").read_text()) == result
+    capsys.readouterr()
