@@ -47,6 +47,7 @@ def get(name: str) -> Experiment:
 
 def _load_all() -> None:
     from neurodyn.experiments import (  # noqa: F401
+        free_energy_capacity,
         free_energy_orthogonal,
         free_energy_regimes,
         free_energy_replay,

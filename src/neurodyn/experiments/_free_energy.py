@@ -59,9 +59,11 @@ class Stages:
         progress: bool = True,
         couplings: torch.Tensor | None = None,
         state: torch.Tensor | None = None,
+        **options,
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """learn_patterns from ``couplings`` (default zero) and ``state``, checkpointed every
-        512 epochs under ``name``; a finished stage returns its stored result at once."""
+        512 epochs under ``name``; a finished stage returns its stored result at once.
+        Further ``options`` go to :func:`learn_patterns`."""
         stage = self.state["stages"].get(name, {})
         start = stage.get("epoch", 0)
         if start:
@@ -89,4 +91,5 @@ class Stages:
             start_epoch=start,
             on_block=checkpoint,
             progress=progress,
+            **options,
         )

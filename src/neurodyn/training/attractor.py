@@ -61,6 +61,8 @@ def learn_patterns(
     order: str = "random",
     state: torch.Tensor | None = None,
     start_epoch: int = 0,
+    pattern_counts: Sequence[int] | None = None,
+    reset_state: bool = False,
     on_block: Callable[[int, torch.Tensor, torch.Tensor], None] | None = None,
     free_energies: list[torch.Tensor] | None = None,
     progress: bool = False,
@@ -71,6 +73,9 @@ def learn_patterns(
     with (epochs done, couplings, state) after every block of 64 epochs and at the end.
     A given ``free_energies`` list receives, per epoch, the mean over its steps of the VFE
     of the state under the bias shown (E,), the monitor of the authors' figures.
+    ``pattern_counts`` lets member e draw only from its first K_e patterns (ensembles over
+    the number of stored patterns); ``reset_state`` starts every epoch from sigma = 0, as
+    the authors' later JAX version does.
     """
     check_positive_int("epochs", epochs, minimum=0)
     check_positive_int("steps_per_epoch", steps_per_epoch)
@@ -78,6 +83,11 @@ def learn_patterns(
     E, N = network.ensemble_size, network.size
     patterns = member_patterns(network, patterns)
     K = patterns.shape[1]
+    counts = torch.full((E,), K, dtype=torch.float64, device=network.device)
+    if pattern_counts is not None:
+        counts = torch.tensor(list(pattern_counts), dtype=torch.float64, device=network.device)
+        if counts.shape != (E,) or bool((counts < 1).any() | (counts > K).any()):
+            raise ValueError(f"pattern_counts needs {E} values in [1, {K}]")
     scale = member_values("evidence", evidence, E, dtype=network.dtype, device=network.device)
     seeds = _random.member_seeds(list(seeds) if not isinstance(seeds, int) else seeds, E)
     choice_keys = _random.member_keys(seeds, "task", network.device)
@@ -91,14 +101,16 @@ def learn_patterns(
         counters = torch.arange(block_start, min(block_start + BLOCK, epochs))
         if order == "random":
             draws = _random.counter_uniform(choice_keys, counters, (), torch.float64)
-            chosen = (draws * K).long().clamp(max=K - 1)  # (E, T)
+            chosen = torch.minimum((draws * counts[:, None]).long(), counts[:, None].long() - 1)
         else:
-            chosen = (counters % K).expand(E, -1).to(network.device)
+            chosen = counters.to(network.device)[None, :] % counts[:, None].long()
         uniforms = _random.counter_uniform(
             sample_keys, counters, (steps_per_epoch, 1, N), network.dtype
         )
         for t in range(counters.numel()):
             bias = (scale[:, None] * patterns[members, chosen[:, t]]).unsqueeze(1)
+            if reset_state:
+                sigma = torch.zeros_like(sigma)
             monitor = 0.0
             for step in range(steps_per_epoch):
                 couplings, sigma = rule.step(
