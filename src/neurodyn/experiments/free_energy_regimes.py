@@ -190,19 +190,26 @@ def run(config: RegimesConfig, folder: RunFolder, progress: bool = True) -> dict
     stages = Stages(folder)
     train, test, _ = digit_patterns()
     patterns = (train.to(config.device), test.to(config.device))
-    cases = {}
-    for case, (evidence, precision, _) in CASES.items():
-        n = len(config.case_seeds)
-        cases[case] = _train_and_score(
-            stages,
-            f"case {case}",
-            config,
-            [evidence] * n,
-            [precision] * n,
-            list(config.case_seeds),
-            patterns,
-            progress,
-        )
+    # the three example cases train together: one member per (case, seed)
+    members = [(case, seed) for case in CASES for seed in config.case_seeds]
+    together = _train_and_score(
+        stages,
+        "cases",
+        config,
+        [CASES[c][0] for c, _ in members],
+        [CASES[c][1] for c, _ in members],
+        [s for _, s in members],
+        patterns,
+        progress,
+    )
+    cases = {
+        case: {
+            key: [v for (c, _), v in zip(members, values, strict=True) if c == case]
+            for key, values in together.items()
+            if isinstance(values, list)
+        }
+        for case in CASES
+    }
     evidence, precision, _ = CASES["balanced"]
     n = len(config.case_seeds)
     cases["balanced, paper's prediction"] = _train_and_score(
