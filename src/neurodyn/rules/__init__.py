@@ -1,0 +1,4 @@
+"""Learning rules: how weights change; every rule is an object passed as ``rule=``."""
+
+from neurodyn.rules.free_energy import FreeEnergyRule as FreeEnergyRule
+from neurodyn.rules.steering import SteeringRule as SteeringRule

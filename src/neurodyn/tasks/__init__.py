@@ -1,0 +1,8 @@
+"""Tasks and data sets."""
+
+from neurodyn.tasks._base import ClassificationData as ClassificationData
+from neurodyn.tasks.digits import digit_patterns as digit_patterns
+from neurodyn.tasks.digits import two_bars as two_bars
+from neurodyn.tasks.mnist import entangled_mnist as entangled_mnist
+from neurodyn.tasks.mnist import load_mnist as load_mnist
+from neurodyn.tasks.patterns import prototype_patterns as prototype_patterns

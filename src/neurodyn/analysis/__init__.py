@@ -1,0 +1,1 @@
+"""Analyses of trained networks: attractors, orthogonality, capacity."""
