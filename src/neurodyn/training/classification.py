@@ -134,7 +134,11 @@ def train_epoch(
     streams: RandomStreams,
     progress: tqdm | None = None,
 ) -> tuple[SteeringWeights, dict[str, torch.Tensor]]:
-    """One pass over the training set in mini-batches; returns weights and mean stats."""
+    """One pass over the training set in mini-batches; returns weights and mean stats.
+
+    The given weights are updated in place (no H x H copy per mini-batch); :func:`train`
+    passes its own copy.
+    """
     num = inputs.shape[0]
     if batch_size > num:
         raise ValueError(f"batch_size={batch_size} exceeds the {num} training examples")
