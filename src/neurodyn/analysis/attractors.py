@@ -42,27 +42,44 @@ def find_attractors(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Deterministic relaxation from ``starts`` (E or 1, K, N) with zero bias, in float64.
 
-    Returns the attractors (E, K, N), NaN rows where |delta VFE| stayed above
-    ``tolerance`` for ``max_steps`` steps, and the steps taken (E, K). Each start stops
-    at its own first converged step, as the authors' ``relax`` does.
+    x <- L(precision x J) until the VFE changes by less than ``tolerance``; returns the
+    attractors (E, K, N), NaN rows where that never happened within ``max_steps``, and
+    the steps taken (E, K). Each start keeps the state of its own first converged step,
+    as the authors' ``relax`` does. With zero bias the VFE of x needs h = x J and
+    m = L(h) (b_q and its mean) and m J; at precision 1, m is the next state and m J its
+    input, so every step costs one product and one Langevin function.
     """
     J = couplings.double()
     x = starts.double().expand(J.shape[0], -1, -1).clone()  # (1, K, N) serves all members
-    zero = torch.zeros_like(x)
-    previous = free_energy(J, x, zero)
+    h = torch.bmm(x, J)
+    mean = cb.langevin(h)
+    ahead = torch.bmm(mean, J)
+
+    def energy(h: torch.Tensor, mean: torch.Tensor, ahead: torch.Tensor) -> torch.Tensor:
+        complexity = cb.log_partition(torch.zeros_like(h)) - cb.log_partition(h) + h * mean
+        return complexity.sum(-1) - (ahead * mean).sum(-1)
+
+    previous = energy(h, mean, ahead)
+    found = torch.full_like(x, torch.nan)
     done = torch.zeros(x.shape[:2], dtype=torch.bool, device=x.device)
     steps = torch.full(x.shape[:2], max_steps, dtype=torch.long, device=x.device)
     for step in range(1, max_steps + 1):
-        moved = cb.langevin(precision * torch.bmm(x, J))
-        x = torch.where(done.unsqueeze(-1), x, moved)
-        current = free_energy(J, x, zero)
+        if precision == 1.0:
+            x, h = mean, ahead
+        else:
+            x = cb.langevin(precision * h)
+            h = torch.bmm(x, J)
+        mean = cb.langevin(h)
+        ahead = torch.bmm(mean, J)
+        current = energy(h, mean, ahead)
         now = ~done & ((current - previous).abs() < tolerance)
+        found = torch.where(now.unsqueeze(-1), x, found)
         steps = torch.where(now, step, steps)
         done |= now
         previous = current
         if bool(done.all()):
             break
-    return torch.where(done.unsqueeze(-1), x, torch.nan), steps
+    return found, steps
 
 
 def count_distinct(attractors: torch.Tensor) -> torch.Tensor:
