@@ -28,7 +28,7 @@ import torch
 
 from neurodyn import _random
 from neurodyn.networks import continuous_bernoulli as cb
-from neurodyn.networks.attractor import FreeEnergyAttractorNetwork, free_energy
+from neurodyn.networks.attractor import FreeEnergyAttractorNetwork
 from neurodyn.training.attractor import member_patterns
 
 
