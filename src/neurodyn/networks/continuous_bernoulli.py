@@ -64,15 +64,15 @@ def sample(theta: torch.Tensor, generator: torch.Generator | None = None) -> tor
 def sample_with(theta: torch.Tensor, uniform: torch.Tensor) -> torch.Tensor:
     """Inverse-CDF sample of CB(theta) for given uniforms u in (0, 1).
 
-    For theta < 0, sigma = -1 + log1p(u expm1(2 theta)) / theta, exact to rounding for
-    any small or large |theta|; theta > 0 uses the symmetry sigma(theta, u) =
-    -sigma(-theta, 1 - u), and theta = 0 the uniform 2u - 1.
+    With a = |theta| and g = +-1 the sign of theta (of its zero too),
+    sigma = g (1 + log1p(w expm1(-2a)) / a) where w = u for theta < 0 and 1 - u otherwise:
+    exact to rounding for any small or large |theta|. a is offset by 1e-30, so theta = 0
+    gives the uniform 2u - 1 as its limit; no ``torch.where`` (slow for small tensors).
     """
     info = torch.finfo(theta.dtype)
     u = uniform.to(theta.dtype).clamp(info.tiny, 1 - info.eps)
-    zero = theta == 0
-    negative = torch.where(zero, -torch.ones_like(theta), -theta.abs())
-    w = torch.where(theta < 0, u, 1 - u)
-    mirrored = -1 + torch.log1p(w * torch.expm1(2 * negative)) / negative
-    sigma = torch.where(theta < 0, mirrored, -mirrored)
-    return torch.where(zero, 2 * u - 1, sigma).clamp(-1.0, 1.0)
+    a = theta.abs() + 1e-30
+    sign = torch.copysign(torch.ones((), dtype=theta.dtype, device=theta.device), theta)
+    w = 0.5 + sign * (0.5 - u)
+    sigma = sign * (1 + torch.log1p(w * torch.expm1(-2 * a)) / a)
+    return sigma.clamp(-1.0, 1.0)
