@@ -157,7 +157,7 @@ def plot(result, patterns, attractors, vfe, retrieval, general, folder: RunFolde
         f"attractor correlation {result['attractor_correlation'][0]:+.2f} "
         f"(patterns {result['pattern_correlation']:.2f}; paper -0.19)"
     )
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 1, 0.93))
     folder.save_figure(fig, "orthogonal_attractors.png")
     plt.close(fig)
 

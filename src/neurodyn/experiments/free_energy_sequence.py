@@ -147,7 +147,7 @@ def plot(result, couplings, correlation, folder: RunFolder) -> None:
     axes[3].set_ylabel("correlation with digit")
     axes[3].legend(fontsize=8)
     fig.suptitle(f"sequence 1->2->3: asymmetry {result['asymmetry'][0]:.3f}")
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 1, 0.93))
     folder.save_figure(fig, "sequence.png")
     plt.close(fig)
 
