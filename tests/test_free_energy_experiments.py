@@ -7,8 +7,18 @@ import pytest
 from neurodyn import cli
 
 TINY = {
-    "free-energy-capacity": ["--pattern-counts", "5,20", "--repeats", "2", "--size", "30",
-                             "--epochs", "30", "--retention-steps", "20"],
+    "free-energy-capacity": [
+        "--pattern-counts",
+        "5,20",
+        "--repeats",
+        "2",
+        "--size",
+        "30",
+        "--epochs",
+        "30",
+        "--retention-steps",
+        "20",
+    ],
     "free-energy-orthogonal": ["--seeds", "0,1", "--epochs", "40"],
     "free-energy-sequence": ["--seeds", "0", "--iterations", "150", "--free-steps", "20"],
     "free-energy-replay": [

@@ -1,0 +1,174 @@
+"""Leaky rate RNNs (the network of Liu, Zhang & Liu, arXiv 2410.11164).
+
+Spec ``rate-rnn-eprop-lyapunov.md`` section 2.3:
+
+    h_t = alpha h_{t-1} + (1 - alpha) (W_h f(h_{t-1}) + W_x x_t),    h_0 = 0
+    y_t = w f(h_t)
+
+with f = ReLU (the paper) or tanh, alpha = 1 - dt / tau, W_h ~ N(0, gain^2 / N), and the
+PyTorch ``nn.Linear`` default for input and readout, W_x ~ U(+-1/sqrt(N_in)) and
+w ~ U(+-1/sqrt(N)) (the paper's "standard initialisation"), no biases. Weights are
+stored presynaptic x postsynaptic like every neurodyn network (``f(h) @ recurrent``) and
+carry a leading ensemble axis E; ``gain`` may differ per member.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, fields
+
+import torch
+
+from neurodyn import _random
+from neurodyn._checks import (
+    MemberValue,
+    check_choice,
+    check_finite,
+    check_positive_int,
+    check_shape,
+    member_values,
+)
+
+ACTIVATIONS = ("relu", "tanh")
+
+
+@dataclass
+class RateWeights:
+    """``recurrent`` (E, N, N), ``inputs`` (E, N_in, N), ``readout`` (E, N, N_out)."""
+
+    recurrent: torch.Tensor
+    inputs: torch.Tensor
+    readout: torch.Tensor
+
+    def tensors(self) -> dict[str, torch.Tensor]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    def parameters(self) -> list[torch.Tensor]:
+        return list(self.tensors().values())
+
+
+class LeakyRateNetwork:
+    """Configuration of an ensemble of leaky rate RNNs; weights are passed explicitly.
+
+    Args:
+        input_size, hidden_size, output_size: N_in, N, N_out.
+        ensemble_size: E networks computed as one batch.
+        gain: scale of the initial recurrent weights, one value or one per member.
+        alpha: leak 1 - dt / tau (0 = no leak; 0.5 for the Romo task with dt = tau / 2).
+        activation: ``"relu"`` (the paper) or ``"tanh"``.
+    """
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        output_size: int,
+        *,
+        ensemble_size: int = 1,
+        gain: MemberValue = 1.0,
+        alpha: float = 0.5,
+        activation: str = "relu",
+        device: torch.device | str = "cpu",
+        dtype: torch.dtype = torch.float32,
+    ):
+        self.input_size = check_positive_int("input_size", input_size)
+        self.hidden_size = check_positive_int("hidden_size", hidden_size)
+        self.output_size = check_positive_int("output_size", output_size)
+        self.ensemble_size = check_positive_int("ensemble_size", ensemble_size)
+        if not 0.0 <= float(alpha) < 1.0:
+            raise ValueError(f"alpha = 1 - dt/tau must lie in [0, 1), got {alpha}")
+        self.alpha = float(alpha)
+        self.activation = check_choice("activation", activation, ACTIVATIONS)
+        self.device = torch.device(device)
+        self.dtype = dtype
+        self.gain = member_values(
+            "gain", gain, ensemble_size, minimum=0.0, dtype=dtype, device=self.device
+        )
+
+    def init(self, seed: int | Sequence[int]) -> RateWeights:
+        """Each member draws from its own ``"init"`` stream (see :mod:`neurodyn._random`)."""
+        E, N, N_in, N_out = self.ensemble_size, self.hidden_size, self.input_size, self.output_size
+        recurrent, inputs, readout = [], [], []
+        for e, member_seed in enumerate(_random.member_seeds(seed, E)):
+            gen = _random.generator(member_seed, "init")
+            recurrent.append(torch.randn(N, N, generator=gen) * float(self.gain[e]) / math.sqrt(N))
+            bound_in, bound_out = 1 / math.sqrt(N_in), 1 / math.sqrt(N)
+            inputs.append((torch.rand(N_in, N, generator=gen) * 2 - 1) * bound_in)
+            readout.append((torch.rand(N, N_out, generator=gen) * 2 - 1) * bound_out)
+
+        def stack(items):
+            return torch.stack(items).to(device=self.device, dtype=self.dtype)
+
+        return RateWeights(stack(recurrent), stack(inputs), stack(readout))
+
+    def rate(self, h: torch.Tensor) -> torch.Tensor:
+        """f(h)."""
+        return torch.relu(h) if self.activation == "relu" else torch.tanh(h)
+
+    def rate_derivative(self, h: torch.Tensor) -> torch.Tensor:
+        """f'(h): 1[h > 0] for ReLU, 1 - tanh^2 for tanh."""
+        if self.activation == "relu":
+            return (h > 0).to(h.dtype)
+        return 1 - torch.tanh(h) ** 2
+
+    def prepare_inputs(self, x: torch.Tensor) -> torch.Tensor:
+        """Inputs (B, T, N_in) shared by all members, or (E, B, T, N_in); returns the latter."""
+        if x.dim() == 3:
+            x = x.unsqueeze(0).expand(self.ensemble_size, -1, -1, -1)
+        check_shape("inputs", x, (self.ensemble_size, None, None, self.input_size))
+        check_finite("inputs", x)
+        return x.to(device=self.device, dtype=self.dtype)
+
+    def step(
+        self,
+        weights: RateWeights,
+        h: torch.Tensor,
+        x_t: torch.Tensor,
+        *,
+        detach_recurrent: bool = False,
+    ) -> torch.Tensor:
+        """One step h_{t-1} (E, B, N), x_t (E, B, N_in) -> h_t.
+
+        ``detach_recurrent`` stops gradients through the rate entering the recurrent
+        term (keeping the leak path): autograd then computes e-prop (spec section 4.2).
+        """
+        r = self.rate(h)
+        if detach_recurrent:
+            r = r.detach()
+        drive = torch.bmm(r, weights.recurrent) + torch.bmm(x_t, weights.inputs)
+        return self.alpha * h + (1 - self.alpha) * drive
+
+    def run(
+        self,
+        weights: RateWeights,
+        x: torch.Tensor,
+        *,
+        detach_recurrent: bool = False,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Unroll over x (B, T, N_in) or (E, B, T, N_in) from h_0 = 0.
+
+        Returns outputs y (E, B, T, N_out) and hidden states h (E, B, T, N).
+        """
+        x = self.prepare_inputs(x)
+        E, B, T, _ = x.shape
+        h = torch.zeros(E, B, self.hidden_size, dtype=self.dtype, device=self.device)
+        states = []
+        for t in range(T):
+            h = self.step(weights, h, x[:, :, t], detach_recurrent=detach_recurrent)
+            states.append(h)
+        hidden = torch.stack(states, dim=2)
+        outputs = torch.matmul(self.rate(hidden), weights.readout.unsqueeze(1))
+        return outputs, hidden
+
+    def jacobian(self, weights: RateWeights, h: torch.Tensor) -> torch.Tensor:
+        """dh_t / dh_{t-1} at h = h_{t-1} (E, B, N): alpha I + (1 - alpha) diag(f'(h)) W_h.
+
+        In the stored layout (h_t = ... + f(h) @ W) the matrix is returned as
+        J[e, b, i, j] = d h_{t,i} / d h_{t-1,j}: (E, B, N, N).
+        """
+        N = self.hidden_size
+        slope = self.rate_derivative(h)  # (E, B, N), indexed by the presynaptic j
+        coupled = weights.recurrent.transpose(1, 2).unsqueeze(1) * slope.unsqueeze(2)
+        eye = torch.eye(N, dtype=h.dtype, device=h.device)
+        return self.alpha * eye + (1 - self.alpha) * coupled

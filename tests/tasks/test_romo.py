@@ -1,0 +1,32 @@
+"""Romo task: timing, amplitudes, targets and mask as Schuessler's generator."""
+
+import torch
+
+from neurodyn.tasks.romo import Romo
+
+
+def test_trial_structure_follows_the_generator():
+    task = Romo()
+    batch = task.sample(4000, torch.Generator().manual_seed(0))
+    a1, a2, delay = batch.info["a1"], batch.info["a2"], batch.info["delay"]
+    assert task.steps == 56 and batch.inputs.shape == (4000, 56, 1)
+    assert float((a1 - a2).abs().min()) >= 0.2
+    assert float(a1.min()) >= 0.5 and float(a2.max()) <= 1.5
+    assert set(delay.tolist()) == set(range(4, 16))
+    for i in range(20):
+        d = int(delay[i])
+        on = torch.nonzero(batch.inputs[i, :, 0]).flatten().tolist()
+        assert on == [6, 7, 8 + d, 9 + d]
+        window = torch.nonzero(batch.targets[i].sum(-1)).flatten().tolist()
+        assert window == list(range(20 + d, 40 + d))
+        channel = int(a2[i] > a1[i])
+        assert torch.all(batch.targets[i, 20 + d : 40 + d, channel] == 0.5)
+        assert torch.all(batch.targets[i, :, 1 - channel] == 0)
+        masked = torch.nonzero(batch.mask[i, :, 0]).flatten().tolist()
+        assert masked == list(range(0, 10 + d)) + list(range(20 + d, 40 + d))
+
+
+def test_same_generator_seed_same_trials():
+    first = Romo().sample(8, torch.Generator().manual_seed(5))
+    again = Romo().sample(8, torch.Generator().manual_seed(5))
+    assert torch.equal(first.inputs, again.inputs) and torch.equal(first.mask, again.mask)
