@@ -65,7 +65,7 @@ class Romo:
 
     @property
     def steps(self) -> int:
-        """Steps per trial: int((fixation + 2 stimulus + delay_max + decision delay + decision)/dt)."""
+        """Steps per trial (fixation, two stimuli, longest delay, decision delay, decision)."""
         total = 2 * self.stimulus + self.fixation + self.delay_max + self.decision_delay
         return self._steps(total + self.decision)
 
