@@ -1,0 +1,136 @@
+"""Gradients of leaky rate RNNs: BPTT, e-prop (two forms) and RFLO.
+
+Spec ``rate-rnn-eprop-lyapunov.md`` section 4, for the network of
+:mod:`neurodyn.networks.rate` (h_t = alpha h_{t-1} + (1 - alpha)(W_h r_{t-1} + W_x x_t),
+r = f(h), y_t = w r_t). Notation: psi_t = f'(h_t), delta_t = dL/dy_t.
+
+* :func:`bptt_gradients`: exact gradients by autograd through the unrolled network.
+* :func:`eprop_gradients` with ``form="detach"``: autograd with the rate entering the
+  recurrent term detached (the leak path kept), as the paper and the original e-prop
+  code implement it; ``form="online"``: the equivalent forward rule,
+      eps_t = alpha eps_{t-1} + (1 - alpha) r_{t-1}     (eps^x with x_t for the inputs)
+      L_t   = w^T delta_t                               (symmetric learning signal)
+      g(W_h)[j, i] = sum_t L_{i,t} psi_{i,t} eps_{j,t},  g(w) = sum_t r_t^T delta_t.
+* :func:`rflo_gradients` (Murray 2019): the derivative sits inside the filter and the
+  learning signal comes through a fixed feedback matrix B,
+      p_{ij,t} = alpha p_{ij,t-1} + (1 - alpha) psi_{i,t} r_{j,t-1},
+      g(W_h)[j, i] = sum_t (B delta_t)_i p_{ij,t};
+  with B = w^T and alpha = 0 it equals e-prop.
+
+All gradients are summed over the batch of their member's loss and carry the ensemble
+axis, like the weights.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from neurodyn.networks.rate import LeakyRateNetwork, RateWeights
+
+LOSSES = ("mse", "cross_entropy")
+
+
+def task_loss(
+    outputs: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor, loss: str
+) -> torch.Tensor:
+    """Per-member loss (E,).
+
+    ``mse``: 0.5 sum mask (y - yhat)^2 / sum mask with targets and mask (B, T, N_out)
+    (Schuessler's ``loss_mse``); ``cross_entropy``: mean over the masked steps of
+    -log softmax(yhat)[target] with integer targets and mask (B, T).
+    """
+    if loss == "mse":
+        return 0.5 * (mask * (outputs - targets) ** 2).sum((1, 2, 3)) / mask.sum()
+    if loss == "cross_entropy":
+        logp = torch.log_softmax(outputs, dim=-1)
+        picked = logp.gather(-1, targets.expand(outputs.shape[0], -1, -1).unsqueeze(-1))[..., 0]
+        return -(mask * picked).sum((1, 2)) / mask.sum()
+    raise ValueError(f"loss must be one of {list(LOSSES)}, got {loss!r}")
+
+
+def output_error(
+    outputs: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor, loss: str
+) -> torch.Tensor:
+    """delta_t = dL/dy_t for :func:`task_loss`: (E, B, T, N_out)."""
+    if loss == "mse":
+        return mask * (outputs - targets) / mask.sum()
+    if loss == "cross_entropy":
+        onehot = torch.nn.functional.one_hot(targets, outputs.shape[-1]).to(outputs.dtype)
+        return (torch.softmax(outputs, -1) - onehot) * (mask / mask.sum()).unsqueeze(-1)
+    raise ValueError(f"loss must be one of {list(LOSSES)}, got {loss!r}")
+
+
+def _autograd(network, weights, x, targets, mask, loss, detach):
+    params = RateWeights(*(p.detach().requires_grad_(True) for p in weights.parameters()))
+    outputs, _ = network.run(params, x, detach_recurrent=detach)
+    value = task_loss(outputs, targets, mask, loss)
+    grads = torch.autograd.grad(value.sum(), params.parameters())
+    return RateWeights(*grads), value.detach()
+
+
+def bptt_gradients(network: LeakyRateNetwork, weights: RateWeights, x, targets, mask, loss):
+    """Exact gradients by backpropagation through time; returns (gradients, loss (E,))."""
+    return _autograd(network, weights, x, targets, mask, loss, detach=False)
+
+
+def eprop_gradients(
+    network: LeakyRateNetwork, weights: RateWeights, x, targets, mask, loss, *, form="online"
+):
+    """Symmetric e-prop gradients, ``form`` "online" (traces) or "detach" (autograd)."""
+    if form == "detach":
+        return _autograd(network, weights, x, targets, mask, loss, detach=True)
+    if form != "online":
+        raise ValueError(f"form must be 'online' or 'detach', got {form!r}")
+    return _local_gradients(network, weights, x, targets, mask, loss, feedback=None, rflo=False)
+
+
+def rflo_gradients(
+    network: LeakyRateNetwork,
+    weights: RateWeights,
+    x,
+    targets,
+    mask,
+    loss,
+    *,
+    feedback: torch.Tensor,
+):
+    """RFLO gradients with fixed feedback ``feedback`` (E, N_out, N) (B, stored as x @ B)."""
+    return _local_gradients(network, weights, x, targets, mask, loss, feedback=feedback, rflo=True)
+
+
+@torch.no_grad()
+def _local_gradients(network, weights, x, targets, mask, loss, *, feedback, rflo):
+    """Forward pass with eligibility traces; the learning signal needs delta_t only."""
+    x = network.prepare_inputs(x)
+    E, B, T, _ = x.shape
+    N, alpha = network.hidden_size, network.alpha
+    outputs, hidden = network.run(weights, x)
+    delta = output_error(outputs, targets, mask, loss)  # (E, B, T, N_out)
+    rates = network.rate(hidden)
+    slopes = network.rate_derivative(hidden)
+    back = weights.readout.transpose(1, 2) if feedback is None else feedback  # (E, N_out, N)
+    signal = torch.matmul(delta, back.unsqueeze(1))  # (E, B, T, N) learning signal
+    previous = torch.cat([torch.zeros_like(rates[:, :, :1]), rates[:, :, :-1]], dim=2)
+    g_rec = torch.zeros_like(weights.recurrent)
+    g_in = torch.zeros_like(weights.inputs)
+    trace_in = torch.zeros(E, B, network.input_size, dtype=x.dtype, device=x.device)
+    if rflo:
+        trace = torch.zeros(E, B, N, N, dtype=x.dtype, device=x.device)  # p[j, i]
+        trace_x = torch.zeros(E, B, network.input_size, N, dtype=x.dtype, device=x.device)
+    else:
+        trace = torch.zeros(E, B, N, dtype=x.dtype, device=x.device)  # eps_j
+    for t in range(T):
+        local = signal[:, :, t] * (1 if rflo else slopes[:, :, t])  # (E, B, N)
+        if rflo:
+            psi = slopes[:, :, t].unsqueeze(2)
+            trace = alpha * trace + (1 - alpha) * previous[:, :, t].unsqueeze(3) * psi
+            trace_x = alpha * trace_x + (1 - alpha) * x[:, :, t].unsqueeze(3) * psi
+            g_rec += (trace * local.unsqueeze(2)).sum(1)
+            g_in += (trace_x * local.unsqueeze(2)).sum(1)
+        else:
+            trace = alpha * trace + (1 - alpha) * previous[:, :, t]
+            trace_in = alpha * trace_in + (1 - alpha) * x[:, :, t]
+            g_rec += torch.bmm(trace.transpose(1, 2), local)
+            g_in += torch.bmm(trace_in.transpose(1, 2), local)
+    g_out = torch.einsum("ebtn,ebtk->enk", rates, delta)
+    return RateWeights(g_rec, g_in, g_out), task_loss(outputs, targets, mask, loss)

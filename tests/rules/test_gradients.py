@@ -1,0 +1,121 @@
+"""BPTT, e-prop and RFLO gradients of leaky rate RNNs against their definitions."""
+
+import pytest
+import torch
+
+from neurodyn.networks.rate import LeakyRateNetwork
+from neurodyn.rules import gradients as G
+from neurodyn.tasks.romo import Romo
+
+
+def setting(activation="relu", alpha=0.5, loss="mse"):
+    net = LeakyRateNetwork(
+        1,
+        10,
+        2,
+        ensemble_size=2,
+        gain=[0.8, 1.5],
+        alpha=alpha,
+        activation=activation,
+        dtype=torch.float64,
+    )
+    batch = Romo().sample(4, torch.Generator().manual_seed(1))
+    x = batch.inputs.double()
+    if loss == "mse":
+        return net, net.init([0, 1]), x, batch.targets.double(), batch.mask.double()
+    targets = batch.targets.argmax(-1) + (batch.targets.sum(-1) > 0).long()  # 0 = fixate
+    return net, net.init([0, 1]), x, targets[..., None].squeeze(-1), batch.mask[..., 0].double()
+
+
+def relative(a, b):
+    return float((a - b).norm() / b.norm())
+
+
+@pytest.mark.parametrize("loss", ["mse", "cross_entropy"])
+def test_bptt_matches_finite_differences(loss):
+    net, weights, x, y, m = setting(activation="tanh", loss=loss)
+    if loss == "cross_entropy":
+        net = LeakyRateNetwork(
+            1,
+            10,
+            3,
+            ensemble_size=2,
+            gain=[0.8, 1.5],
+            alpha=0.5,
+            activation="tanh",
+            dtype=torch.float64,
+        )
+        weights = net.init([0, 1])
+    grads, _ = G.bptt_gradients(net, weights, x, y, m, loss)
+    for name in ("recurrent", "inputs", "readout"):
+        tensor = getattr(weights, name)
+        for index in [(0, 0, 1), (1, 0, 0), (1, tensor.shape[1] - 1, tensor.shape[2] - 1)]:
+            step = 1e-6
+            plus, minus = tensor.clone(), tensor.clone()
+            plus[index] += step
+            minus[index] -= step
+
+            def loss_with(value, name=name, index=index):
+                changed = G.RateWeights(**{**weights.tensors(), name: value})
+                outputs, _ = net.run(changed, x)
+                return G.task_loss(outputs, y, m, loss)[index[0]]
+
+            numeric = (loss_with(plus) - loss_with(minus)) / (2 * step)
+            assert float(getattr(grads, name)[index]) == pytest.approx(
+                float(numeric), rel=1e-6, abs=1e-10
+            )
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh"])
+@pytest.mark.parametrize("loss", ["mse", "cross_entropy"])
+def test_online_eprop_equals_the_detach_form(activation, loss):
+    net, weights, x, y, m = setting(activation=activation, loss=loss)
+    if loss == "cross_entropy":
+        net = LeakyRateNetwork(
+            1,
+            10,
+            3,
+            ensemble_size=2,
+            gain=[0.8, 1.5],
+            alpha=0.5,
+            activation=activation,
+            dtype=torch.float64,
+        )
+        weights = net.init([0, 1])
+    detach, loss_detach = G.eprop_gradients(net, weights, x, y, m, loss, form="detach")
+    online, loss_online = G.eprop_gradients(net, weights, x, y, m, loss, form="online")
+    for a, b in zip(online.parameters(), detach.parameters(), strict=True):
+        assert relative(a, b) < 1e-6
+    torch.testing.assert_close(loss_online, loss_detach)
+    exact, _ = G.bptt_gradients(net, weights, x, y, m, loss)
+    torch.testing.assert_close(online.readout, exact.readout)  # the readout gradient is exact
+    assert relative(online.recurrent, exact.recurrent) > 1e-3  # truncation differs
+
+
+def test_rflo_with_readout_feedback_and_no_leak_equals_eprop():
+    net, weights, x, y, m = setting(alpha=0.0)
+    feedback = weights.readout.transpose(1, 2)
+    rflo, _ = G.rflo_gradients(net, weights, x, y, m, "mse", feedback=feedback)
+    eprop, _ = G.eprop_gradients(net, weights, x, y, m, "mse")
+    for a, b in zip(rflo.parameters(), eprop.parameters(), strict=True):
+        assert relative(a, b) < 1e-10
+    leaky, weights2, *_ = setting(alpha=0.5)
+    rflo2, _ = G.rflo_gradients(
+        leaky, weights2, x, y, m, "mse", feedback=weights2.readout.transpose(1, 2)
+    )
+    eprop2, _ = G.eprop_gradients(leaky, weights2, x, y, m, "mse")
+    assert relative(rflo2.recurrent, eprop2.recurrent) > 1e-3  # derivative inside the filter
+
+
+def test_output_error_is_the_loss_derivative():
+    for loss in ("mse", "cross_entropy"):
+        net, weights, x, y, m = setting(loss=loss)
+        if loss == "cross_entropy":
+            net = LeakyRateNetwork(1, 10, 3, ensemble_size=2, dtype=torch.float64)
+            weights = net.init([0, 1])
+        outputs, _ = net.run(weights, x)
+        outputs = outputs.detach().requires_grad_(True)
+        grad = torch.autograd.grad(G.task_loss(outputs, y, m, loss).sum(), outputs)[0]
+        torch.testing.assert_close(G.output_error(outputs, y, m, loss), grad)
+    with pytest.raises(ValueError, match="loss"):
+        G.task_loss(outputs, y, m, "hinge")
