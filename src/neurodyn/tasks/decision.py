@@ -1,0 +1,150 @@
+"""Perceptual decision making (2AF) and delayed match-to-sample, as neurogym defines them.
+
+Native batched generators of neurogym's ``PerceptualDecisionMaking-v0`` and
+``DelayMatchSample-v0`` at their defaults (spec ``rate-rnn-eprop-lyapunov.md`` 3.2), with
+trial-aligned batches and explicit generators instead of neurogym's stream of trials.
+Both have 3 inputs (fixation, two stimulus channels) and 3 actions (0 = fixate,
+1 and 2 = the choices); targets are action indices per step and the mask covers every
+step, the cross-entropy-over-all-steps loss of Yang & Wang (2020). Input noise has
+standard deviation sigma / sqrt(dt) = 0.1 on the stimulus channels.
+
+* 2AF: fixation 100 ms, stimulus 2000 ms, decision 100 ms at dt = 100 ms (22 steps);
+  stimulus channel k carries 0.5 + cos(theta_k - theta_choice) coherence / 200, with
+  coherence drawn from (0, 6.4, 12.8, 25.6, 51.2). ``fixation_cue="go"`` keeps the
+  fixation input on until the decision (neurogym <= 2.0.0, the paper's setting);
+  ``"fixation"`` only during fixation (neurogym >= 2.1.0).
+* DMS: fixation 300, sample 500, delay 1000, test 500, decision 900 ms (32 steps); the
+  stimulus channels show the one-hot sample, then the test, which matches (action 1)
+  or is the other stimulus (action 2); the fixation input is on until the decision.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+
+from neurodyn._checks import check_choice, check_positive_int
+from neurodyn.tasks.romo import TrialBatch
+
+COHERENCES = (0.0, 6.4, 12.8, 25.6, 51.2)
+
+
+def _periods(durations: dict[str, float], dt: float) -> dict[str, tuple[int, int]]:
+    """Consecutive periods in steps, each int(duration / dt) long (neurogym's rounding)."""
+    spans, start = {}, 0
+    for name, duration in durations.items():
+        length = int(duration / dt)
+        spans[name] = (start, start + length)
+        start += length
+    return spans
+
+
+@dataclass(frozen=True)
+class PerceptualDecision:
+    dt: float = 100.0
+    fixation: float = 100.0
+    stimulus: float = 2000.0
+    delay: float = 0.0
+    decision: float = 100.0
+    sigma: float = 1.0
+    coherences: tuple[float, ...] = COHERENCES
+    fixation_cue: str = "go"
+
+    input_size = 3
+    output_size = 3
+    loss = "cross_entropy"
+
+    def __post_init__(self) -> None:
+        check_choice("fixation_cue", self.fixation_cue, ("go", "fixation"))
+        if self.dt <= 0 or int(self.decision / self.dt) < 1 or int(self.stimulus / self.dt) < 1:
+            raise ValueError(
+                "dt must be positive and leave at least one stimulus and decision step"
+            )
+
+    def periods(self) -> dict[str, tuple[int, int]]:
+        durations = {
+            "fixation": self.fixation,
+            "stimulus": self.stimulus,
+            "delay": self.delay,
+            "decision": self.decision,
+        }
+        return _periods(durations, self.dt)
+
+    def sample(self, batch: int, generator: torch.Generator | None = None) -> TrialBatch:
+        check_positive_int("batch", batch)
+        spans = self.periods()
+        T = spans["decision"][1]
+        choice = torch.randint(0, 2, (batch,), generator=generator)
+        coherence = torch.tensor(self.coherences)[
+            torch.randint(0, len(self.coherences), (batch,), generator=generator)
+        ]
+        t = torch.arange(T)
+        stimulus = ((t >= spans["stimulus"][0]) & (t < spans["stimulus"][1])).float()
+        cue_end = spans["fixation"][1] if self.fixation_cue == "fixation" else spans["decision"][0]
+        inputs = torch.zeros(batch, T, 3)
+        inputs[:, :, 0] = (t < cue_end).float()
+        theta = torch.tensor([0.0, math.pi])
+        level = 0.5 + torch.cos(theta[None, :] - theta[choice][:, None]) * coherence[:, None] / 200
+        noise = torch.randn(batch, T, 2, generator=generator) * (self.sigma / math.sqrt(self.dt))
+        inputs[:, :, 1:] = stimulus[None, :, None] * (level[:, None, :] + noise)
+        targets = torch.zeros(batch, T, dtype=torch.long)
+        targets[:, spans["decision"][0] :] = (choice + 1)[:, None]
+        info = {"choice": choice, "coherence": coherence}
+        return TrialBatch(inputs, targets, torch.ones(batch, T), info)
+
+
+@dataclass(frozen=True)
+class DelayMatchSample:
+    dt: float = 100.0
+    fixation: float = 300.0
+    sample_period: float = 500.0
+    delay: float = 1000.0
+    test: float = 500.0
+    decision: float = 900.0
+    sigma: float = 1.0
+
+    input_size = 3
+    output_size = 3
+    loss = "cross_entropy"
+
+    def __post_init__(self) -> None:
+        if self.dt <= 0 or int(self.decision / self.dt) < 1:
+            raise ValueError("dt must be positive and leave at least one decision step")
+
+    def periods(self) -> dict[str, tuple[int, int]]:
+        durations = {
+            "fixation": self.fixation,
+            "sample": self.sample_period,
+            "delay": self.delay,
+            "test": self.test,
+            "decision": self.decision,
+        }
+        return _periods(durations, self.dt)
+
+    def sample(self, batch: int, generator: torch.Generator | None = None) -> TrialBatch:
+        check_positive_int("batch", batch)
+        spans = self.periods()
+        T = spans["decision"][1]
+        first = torch.randint(0, 2, (batch,), generator=generator)
+        match = torch.randint(0, 2, (batch,), generator=generator)  # 1: the test matches
+        second = torch.where(match == 1, first, 1 - first)
+        t = torch.arange(T)
+
+        def during(name: str) -> torch.Tensor:
+            return ((t >= spans[name][0]) & (t < spans[name][1])).float()[None, :, None]
+
+        inputs = torch.zeros(batch, T, 3)
+        inputs[:, :, 0] = (t < spans["decision"][0]).float()
+        onehot = torch.nn.functional.one_hot
+        shown = (
+            during("sample") * onehot(first, 2)[:, None]
+            + during("test") * onehot(second, 2)[:, None]
+        )
+        noise = torch.randn(batch, T, 2, generator=generator) * (self.sigma / math.sqrt(self.dt))
+        inputs[:, :, 1:] = shown + (during("sample") + during("test")) * noise
+        targets = torch.zeros(batch, T, dtype=torch.long)
+        targets[:, spans["decision"][0] :] = torch.where(match == 1, 1, 2)[:, None]
+        info = {"sample": first, "match": match}
+        return TrialBatch(inputs, targets, torch.ones(batch, T), info)
