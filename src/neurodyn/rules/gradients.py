@@ -30,34 +30,49 @@ from neurodyn.networks.rate import LeakyRateNetwork, RateWeights
 LOSSES = ("mse", "cross_entropy")
 
 
+def _member_shapes(outputs, targets, mask, loss):
+    """Targets and mask broadcast to every member, and each member's mask total (E, 1...)."""
+    E = outputs.shape[0]
+    if loss == "mse":
+        mask = mask.expand(outputs.shape)
+        targets = targets.expand(outputs.shape)
+        total = mask.sum((1, 2, 3)).view(E, 1, 1, 1)
+    elif loss == "cross_entropy":
+        mask = mask.expand(outputs.shape[:3])
+        targets = targets.expand(outputs.shape[:3])
+        total = mask.sum((1, 2)).view(E, 1, 1)
+    else:
+        raise ValueError(f"loss must be one of {list(LOSSES)}, got {loss!r}")
+    return targets, mask, total
+
+
 def task_loss(
     outputs: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor, loss: str
 ) -> torch.Tensor:
-    """Per-member loss (E,).
+    """Per-member loss (E,); targets and mask (B, ...) shared or (E, B, ...) per member.
 
     ``mse``: 0.5 sum mask (y - yhat)^2 / sum mask with targets and mask (B, T, N_out)
     (Schuessler's ``loss_mse``); ``cross_entropy``: mean over the masked steps of
-    -log softmax(yhat)[target] with integer targets and mask (B, T).
+    -log softmax(yhat)[target] with integer targets and mask (B, T). Sums run over each
+    member's own trials.
     """
+    targets, mask, total = _member_shapes(outputs, targets, mask, loss)
     if loss == "mse":
-        return 0.5 * (mask * (outputs - targets) ** 2).sum((1, 2, 3)) / mask.sum()
-    if loss == "cross_entropy":
-        logp = torch.log_softmax(outputs, dim=-1)
-        picked = logp.gather(-1, targets.expand(outputs.shape[0], -1, -1).unsqueeze(-1))[..., 0]
-        return -(mask * picked).sum((1, 2)) / mask.sum()
-    raise ValueError(f"loss must be one of {list(LOSSES)}, got {loss!r}")
+        return 0.5 * (mask * (outputs - targets) ** 2).sum((1, 2, 3)) / total.flatten()
+    logp = torch.log_softmax(outputs, dim=-1)
+    picked = logp.gather(-1, targets.unsqueeze(-1))[..., 0]
+    return -(mask * picked).sum((1, 2)) / total.flatten()
 
 
 def output_error(
     outputs: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor, loss: str
 ) -> torch.Tensor:
     """delta_t = dL/dy_t for :func:`task_loss`: (E, B, T, N_out)."""
+    targets, mask, total = _member_shapes(outputs, targets, mask, loss)
     if loss == "mse":
-        return mask * (outputs - targets) / mask.sum()
-    if loss == "cross_entropy":
-        onehot = torch.nn.functional.one_hot(targets, outputs.shape[-1]).to(outputs.dtype)
-        return (torch.softmax(outputs, -1) - onehot) * (mask / mask.sum()).unsqueeze(-1)
-    raise ValueError(f"loss must be one of {list(LOSSES)}, got {loss!r}")
+        return mask * (outputs - targets) / total
+    onehot = torch.nn.functional.one_hot(targets, outputs.shape[-1]).to(outputs.dtype)
+    return (torch.softmax(outputs, -1) - onehot) * (mask / total).unsqueeze(-1)
 
 
 def _autograd(network, weights, x, targets, mask, loss, detach):

@@ -1,0 +1,117 @@
+"""``train_rate``: leaky rate RNNs on trial-based tasks with BPTT, e-prop or RFLO + Adam.
+
+Every iteration draws a batch of trials per member (from the member's ``"task"``
+stream), computes the gradients of the chosen rule (:mod:`neurodyn.rules.gradients`) and
+applies Adam with the member's own learning rate (Kingma & Ba 2015, PyTorch's defaults:
+betas 0.9 / 0.999, eps 1e-8, bias correction). Adam is elementwise, so an ensemble
+member's trajectory equals its single run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import torch
+from tqdm.auto import tqdm
+
+from neurodyn import _random
+from neurodyn._checks import MemberValue, check_choice, check_positive_int, member_values
+from neurodyn.networks.rate import LeakyRateNetwork, RateWeights
+from neurodyn.rules import gradients
+
+RULES = ("bptt", "eprop", "rflo")
+
+
+@dataclass
+class AdamState:
+    """First and second moment estimates per weight tensor, and the step count."""
+
+    first: list[torch.Tensor]
+    second: list[torch.Tensor]
+    step: int = 0
+
+    @classmethod
+    def zeros_like(cls, weights: RateWeights) -> AdamState:
+        params = weights.parameters()
+        return cls([torch.zeros_like(p) for p in params], [torch.zeros_like(p) for p in params])
+
+
+def adam_update(
+    weights: RateWeights,
+    grads: RateWeights,
+    state: AdamState,
+    learning_rate: torch.Tensor,
+    betas: tuple[float, float] = (0.9, 0.999),
+    eps: float = 1e-8,
+) -> RateWeights:
+    """One Adam step with a learning rate per member (E,); returns the new weights."""
+    state.step += 1
+    b1, b2 = betas
+    correction1, correction2 = 1 - b1**state.step, 1 - b2**state.step
+    updated = []
+    for k, (p, g) in enumerate(zip(weights.parameters(), grads.parameters(), strict=True)):
+        state.first[k].mul_(b1).add_(g, alpha=1 - b1)
+        state.second[k].mul_(b2).addcmul_(g, g, value=1 - b2)
+        step = (state.first[k] / correction1) / ((state.second[k] / correction2).sqrt() + eps)
+        updated.append(p - learning_rate.view(-1, *([1] * (p.dim() - 1))) * step)
+    return RateWeights(*updated)
+
+
+def train_rate(
+    network: LeakyRateNetwork,
+    weights: RateWeights,
+    task,
+    *,
+    rule: str,
+    iterations: int,
+    learning_rate: MemberValue,
+    seeds: Sequence[int],
+    batch_size: int = 32,
+    feedback: torch.Tensor | None = None,
+    progress: bool = False,
+) -> tuple[RateWeights, torch.Tensor]:
+    """Train for ``iterations``; returns the weights and the loss per iteration (I, E).
+
+    ``task`` has ``sample(batch, generator)``, ``input_size``, ``output_size`` and
+    ``loss``; ``feedback`` (E, N_out, N) is RFLO's fixed random matrix.
+    """
+    check_choice("rule", rule, RULES)
+    check_positive_int("iterations", iterations)
+    check_positive_int("batch_size", batch_size)
+    if (task.input_size, task.output_size) != (network.input_size, network.output_size):
+        raise ValueError(
+            f"the task has {task.input_size} inputs and {task.output_size} outputs, the network "
+            f"{network.input_size} and {network.output_size}"
+        )
+    if rule == "rflo" and feedback is None:
+        raise ValueError("rule='rflo' needs feedback=, a fixed (E, N_out, N) matrix")
+    rates = member_values(
+        "learning_rate",
+        learning_rate,
+        network.ensemble_size,
+        minimum=0.0,
+        dtype=network.dtype,
+        device=network.device,
+    )
+    streams = _random.generators(_random.member_seeds(list(seeds), network.ensemble_size), "task")
+    state = AdamState.zeros_like(weights)
+    losses = []
+    for _ in tqdm(range(iterations), disable=not progress, unit="it", mininterval=2.0):
+        trials = [task.sample(batch_size, g) for g in streams]
+        x = torch.stack([t.inputs for t in trials]).to(network.device, network.dtype)
+        targets = torch.stack([t.targets for t in trials]).to(network.device)
+        mask = torch.stack([t.mask for t in trials]).to(network.device, network.dtype)
+        if task.loss == "mse":
+            targets = targets.to(network.dtype)
+        if rule == "bptt":
+            grads, loss = gradients.bptt_gradients(network, weights, x, targets, mask, task.loss)
+        elif rule == "eprop":
+            grads, loss = gradients.eprop_gradients(network, weights, x, targets, mask, task.loss)
+        else:
+            grads, loss = gradients.rflo_gradients(
+                network, weights, x, targets, mask, task.loss, feedback=feedback
+            )
+        weights = adam_update(weights, grads, state, rates)
+        losses.append(loss)
+    return weights, torch.stack(losses)
