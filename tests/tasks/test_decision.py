@@ -71,3 +71,17 @@ def test_seeded_and_validated():
         PerceptualDecision(dt=5000.0)
     with pytest.raises(ValueError, match="batch"):
         DelayMatchSample().sample(0)
+
+
+def test_accuracy_of_perfect_and_wrong_outputs():
+    task = PerceptualDecision()
+    batch = task.sample(200, torch.Generator().manual_seed(3))
+    perfect = torch.nn.functional.one_hot(batch.targets, 3).float()[None]
+    wrong = perfect[..., [0, 2, 1]]
+    scores = task.accuracy(torch.cat([perfect, wrong]), batch)
+    assert scores["all"].tolist() == [1.0, 0.0]
+    assert scores["coherence >= 12.8"].tolist() == [1.0, 0.0]
+    dms = DelayMatchSample()
+    trials = dms.sample(50, torch.Generator().manual_seed(4))
+    exact = torch.nn.functional.one_hot(trials.targets, 3).float()[None]
+    assert dms.accuracy(exact, trials)["all"].tolist() == [1.0]

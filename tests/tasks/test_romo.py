@@ -30,3 +30,10 @@ def test_same_generator_seed_same_trials():
     first = Romo().sample(8, torch.Generator().manual_seed(5))
     again = Romo().sample(8, torch.Generator().manual_seed(5))
     assert torch.equal(first.inputs, again.inputs) and torch.equal(first.mask, again.mask)
+
+
+def test_accuracy_reads_the_response_window():
+    task = Romo()
+    batch = task.sample(100, torch.Generator().manual_seed(1))
+    assert task.accuracy(batch.targets[None], batch)["all"].tolist() == [1.0]
+    assert task.accuracy(batch.targets[None].flip(-1), batch)["all"].tolist() == [0.0]

@@ -31,6 +31,18 @@ from neurodyn.tasks.romo import TrialBatch
 COHERENCES = (0.0, 6.4, 12.8, 25.6, 51.2)
 
 
+def decision_choice(outputs: torch.Tensor, start: int) -> torch.Tensor:
+    """The action chosen in a trial: argmax of the outputs (E, B, T, 3) averaged over the
+    decision period (steps ``start`` onwards), restricted to the two choices: (E, B)."""
+    return outputs[:, :, start:, 1:].mean(2).argmax(-1) + 1
+
+
+def decision_accuracy(outputs: torch.Tensor, batch: TrialBatch, start: int) -> torch.Tensor:
+    """Fraction of trials whose chosen action is the target one, per member: (E,)."""
+    chosen = decision_choice(outputs, start)
+    return (chosen == batch.targets[:, start].to(chosen.device)).float().mean(-1)
+
+
 def _periods(durations: dict[str, float], dt: float) -> dict[str, tuple[int, int]]:
     """Consecutive periods in steps, each int(duration / dt) long (neurogym's rounding)."""
     spans, start = {}, 0
@@ -94,6 +106,21 @@ class PerceptualDecision:
         info = {"choice": choice, "coherence": coherence}
         return TrialBatch(inputs, targets, torch.ones(batch, T), info)
 
+    def accuracy(self, outputs: torch.Tensor, batch: TrialBatch) -> dict[str, torch.Tensor]:
+        """Decision accuracy per member, overall and per coherence ("coherence 12.8")."""
+        start = self.periods()["decision"][0]
+        chosen = decision_choice(outputs, start)
+        correct = (chosen == batch.targets[:, start].to(chosen.device)).float()
+        out = {"all": correct.mean(-1)}
+        for coherence in self.coherences:
+            trials = batch.info["coherence"] == coherence
+            if bool(trials.any()):
+                out[f"coherence {coherence:g}"] = correct[:, trials].mean(-1)
+        strong = batch.info["coherence"] >= 12.8
+        if bool(strong.any()):
+            out["coherence >= 12.8"] = correct[:, strong].mean(-1)
+        return out
+
 
 @dataclass(frozen=True)
 class DelayMatchSample:
@@ -148,3 +175,7 @@ class DelayMatchSample:
         targets[:, spans["decision"][0] :] = torch.where(match == 1, 1, 2)[:, None]
         info = {"sample": first, "match": match}
         return TrialBatch(inputs, targets, torch.ones(batch, T), info)
+
+    def accuracy(self, outputs: torch.Tensor, batch: TrialBatch) -> dict[str, torch.Tensor]:
+        """Decision accuracy per member: {"all": (E,)}."""
+        return {"all": decision_accuracy(outputs, batch, self.periods()["decision"][0])}

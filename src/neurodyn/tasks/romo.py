@@ -95,3 +95,11 @@ class Romo:
         mask = ((t < start2 + width) | window).float().unsqueeze(-1).expand(-1, -1, 2)
         info = {"a1": a1, "a2": a2, "delay": delay, "larger": larger}
         return TrialBatch(inputs.float(), targets, mask.contiguous(), info)
+
+    def accuracy(self, outputs: torch.Tensor, batch: TrialBatch) -> dict[str, torch.Tensor]:
+        """Fraction of trials whose larger output over the response window is the target
+        channel, per member: {"all": (E,)}."""
+        window = batch.targets.sum(-1) > 0  # (B, T)
+        mean = (outputs * window[None, :, :, None]).sum(2)  # (E, B, 2)
+        chosen = mean.argmax(-1)
+        return {"all": (chosen == batch.info["larger"].to(chosen.device)).float().mean(-1)}
