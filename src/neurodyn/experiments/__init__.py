@@ -52,6 +52,7 @@ def _load_all() -> None:
         free_energy_regimes,
         free_energy_replay,
         free_energy_sequence,
+        rate_gain,
         steering_emnist,
     )
 

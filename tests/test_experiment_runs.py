@@ -1,4 +1,4 @@
-"""Every free-energy experiment runs end to end at a tiny size and writes its figure."""
+"""Experiments run end to end at a tiny size, write their figure and resume."""
 
 import json
 
@@ -7,6 +7,26 @@ import pytest
 from neurodyn import cli
 
 TINY = {
+    "rate-gain": [
+        "--tasks",
+        "romo,decision",
+        "--rules",
+        "bptt,eprop",
+        "--gains",
+        "0.5,1.0",
+        "--learning-rates",
+        "0.003",
+        "--seeds",
+        "0",
+        "--iterations",
+        "20",
+        "--log-every",
+        "10",
+        "--test-trials",
+        "20",
+        "--hidden-size",
+        "16",
+    ],
     "free-energy-capacity": [
         "--pattern-counts",
         "5,20",

@@ -1,0 +1,215 @@
+"""Initial gain vs learning with BPTT and e-prop (Liu, Zhang & Liu, arXiv 2410.11164).
+
+Spec ``rate-rnn-eprop-lyapunov.md`` sections 7-8. For every task and rule, one ensemble
+of N = 64 leaky ReLU RNNs holds every (gain, learning rate, seed): W_h ~ N(0, gain^2 / N),
+Adam, batch 32. Per gain the learning rate is selected as in the authors' lab code: the
+lowest mean (over seeds) of the last 20 logged losses, each logged loss the running mean
+of 100 iterations. Reported: loss curves (mean +- sd over seeds) at the selected rates
+(the paper's figures 1, 2 and 5), the loss at iteration 200 and at the end, and the
+decision accuracy on fresh trials (2AF also per coherence).
+
+Tasks: Romo (Schuessler's generator, alpha = 0.5, masked MSE), perceptual decision making
+and delayed match-to-sample (neurogym defaults at dt = tau = 100 ms, so alpha = 0, cross
+entropy on every step).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+from neurodyn import _random  # noqa: E402
+from neurodyn._checks import check_positive_int  # noqa: E402
+from neurodyn.config import to_dict  # noqa: E402
+from neurodyn.experiments import Experiment, register  # noqa: E402
+from neurodyn.experiments._free_energy import Stages  # noqa: E402
+from neurodyn.networks.rate import LeakyRateNetwork  # noqa: E402
+from neurodyn.runs import RunFolder  # noqa: E402
+from neurodyn.tasks.decision import DelayMatchSample, PerceptualDecision  # noqa: E402
+from neurodyn.tasks.romo import Romo  # noqa: E402
+from neurodyn.training.rate import train_rate  # noqa: E402
+
+TASKS = {  # name: (task, alpha)
+    "romo": (Romo(), 0.5),
+    "decision": (PerceptualDecision(), 0.0),
+    "match-sample": (DelayMatchSample(), 0.0),
+}
+
+
+@dataclass(frozen=True)
+class RateGainConfig:
+    tasks: tuple[str, ...] = ("romo", "decision", "match-sample")
+    rules: tuple[str, ...] = ("bptt", "eprop")
+    gains: tuple[float, ...] = (0.2, 0.5, 1.0, 1.5, 2.0)
+    learning_rates: tuple[float, ...] = (1e-4, 3e-4, 1e-3, 3e-3)
+    seeds: tuple[int, ...] = (0, 1, 2, 3, 4)
+    hidden_size: int = 64
+    batch_size: int = 32
+    iterations: int = 2000
+    log_every: int = 100
+    test_trials: int = 1000
+
+    def __post_init__(self) -> None:
+        unknown = [t for t in self.tasks if t not in TASKS]
+        if unknown:
+            raise ValueError(f"unknown tasks {unknown}; known: {list(TASKS)}")
+        for rule in self.rules:
+            if rule not in ("bptt", "eprop", "rflo"):
+                raise ValueError(f"rules must be among bptt, eprop, rflo, got {rule!r}")
+        for name in ("hidden_size", "batch_size", "iterations", "log_every", "test_trials"):
+            check_positive_int(name, getattr(self, name))
+        if self.iterations < self.log_every:
+            raise ValueError("iterations must cover at least one logging window")
+
+    def members(self) -> list[tuple[float, float, int]]:
+        return [(g, lr, s) for g in self.gains for lr in self.learning_rates for s in self.seeds]
+
+
+def logged_losses(losses: torch.Tensor, window: int) -> torch.Tensor:
+    """Running means over consecutive windows of ``window`` iterations: (I // window, E)."""
+    usable = losses[: losses.shape[0] // window * window]
+    return usable.view(-1, window, losses.shape[1]).mean(1)
+
+
+def _train(stages, name, config, task, alpha, rule, progress):
+    members = config.members()
+    if stages.done(name):
+        return stages.values(name)
+    network = LeakyRateNetwork(
+        task.input_size,
+        config.hidden_size,
+        task.output_size,
+        ensemble_size=len(members),
+        gain=[g for g, _, _ in members],
+        alpha=alpha,
+    )
+    seeds = [s for _, _, s in members]
+    weights = network.init(seeds)
+    feedback = None
+    if rule == "rflo":
+        gen = _random.generator(config.seeds[0], "init")
+        scale = 1 / np.sqrt(config.hidden_size)
+        feedback = (
+            torch.rand(len(members), task.output_size, config.hidden_size, generator=gen) * 2 - 1
+        ) * scale
+    weights, losses = train_rate(
+        network,
+        weights,
+        task,
+        rule=rule,
+        iterations=config.iterations,
+        learning_rate=[lr for _, lr, _ in members],
+        seeds=seeds,
+        batch_size=config.batch_size,
+        feedback=feedback,
+        progress=progress,
+    )
+    test = task.sample(config.test_trials, _random.generator(10_000, "evaluation"))
+    with torch.no_grad():
+        outputs, _ = network.run(weights, test.inputs)
+    accuracy = {key: value.tolist() for key, value in task.accuracy(outputs, test).items()}
+    values = {"losses": losses.T.tolist(), "accuracy": accuracy}
+    stages.save(name, done=True, values=values)
+    return values
+
+
+def run(config: RateGainConfig, folder: RunFolder, progress: bool = True) -> dict:
+    stages = Stages(folder)
+    members = config.members()
+    result = {"experiment": "rate-gain", "config": to_dict(config), "runs": {}}
+    for task_name in config.tasks:
+        task, alpha = TASKS[task_name]
+        for rule in config.rules:
+            values = _train(stages, f"{task_name} {rule}", config, task, alpha, rule, progress)
+            losses = torch.tensor(values["losses"]).T  # (I, E)
+            logged = logged_losses(losses, config.log_every)
+            criterion = logged[-20:].mean(0)  # the lab code's selection statistic
+            per_gain = {}
+            for gain in config.gains:
+                best_lr, best_score = None, float("inf")
+                for lr in config.learning_rates:
+                    index = [i for i, m in enumerate(members) if m[0] == gain and m[1] == lr]
+                    score = float(criterion[index].mean())
+                    if score < best_score:
+                        best_lr, best_score = lr, score
+                index = [i for i, m in enumerate(members) if m[0] == gain and m[1] == best_lr]
+                curve = logged[:, index]
+                at_200 = losses[min(199, losses.shape[0] - 1), index]
+                per_gain[f"{gain:g}"] = {
+                    "learning_rate": best_lr,
+                    "curve_mean": curve.mean(1).tolist(),
+                    "curve_sd": curve.std(1, correction=0).tolist(),
+                    "loss_200": [float(at_200.mean()), float(at_200.std(correction=0))],
+                    "loss_final": [float(curve[-1].mean()), float(curve[-1].std(correction=0))],
+                    "accuracy": {
+                        k: float(np.mean([v[i] for i in index]))
+                        for k, v in values["accuracy"].items()
+                    },
+                }
+            result["runs"][f"{task_name} {rule}"] = per_gain
+    folder.write_result(result)
+    plot(result, folder)
+    return result
+
+
+def summary(result: dict) -> str:
+    lines = []
+    for name, per_gain in result["runs"].items():
+        lines.append(f"{name}:")
+        for gain, row in per_gain.items():
+            accuracy = ", ".join(
+                f"{k} {v:.3f}"
+                for k, v in row["accuracy"].items()
+                if k in ("all", "coherence >= 12.8")
+            )
+            lines.append(
+                f"  gain {gain:>4}: lr {row['learning_rate']:g}, loss at 200 "
+                f"{row['loss_200'][0]:.4f}+-{row['loss_200'][1]:.4f}, final "
+                f"{row['loss_final'][0]:.4f}+-{row['loss_final'][1]:.4f}; accuracy {accuracy}"
+            )
+    return "\n".join(lines)
+
+
+def plot(result: dict, folder: RunFolder) -> None:
+    runs = result["runs"]
+    every = result["config"]["log_every"]
+    fig, axes = plt.subplots(1, len(runs), figsize=(4.2 * len(runs), 3.6), squeeze=False)
+    for ax, (name, per_gain) in zip(axes[0], runs.items(), strict=True):
+        for gain, row in per_gain.items():
+            mean, sd = np.array(row["curve_mean"]), np.array(row["curve_sd"])
+            steps = (np.arange(len(mean)) + 1) * every
+            ax.plot(steps, mean, label=f"gain {gain} (lr {row['learning_rate']:g})")
+            ax.fill_between(steps, np.maximum(mean - sd, 1e-6), mean + sd, alpha=0.2)
+        ax.set_yscale("log")
+        ax.set_xlabel("iteration")
+        ax.set_title(name)
+    axes[0][0].set_ylabel("loss (running mean, mean +- sd over seeds)")
+    axes[0][0].legend(fontsize=7)
+    fig.tight_layout()
+    folder.save_figure(fig, "loss_curves.png")
+    plt.close(fig)
+
+
+register(
+    Experiment(
+        "rate-gain",
+        "Initial gain vs learning with BPTT and e-prop on Romo, 2AF and DMS (Liu et al. 2024)",
+        RateGainConfig,
+        run,
+        summary,
+        lambda: RateGainConfig(
+            tasks=("romo",),
+            gains=(0.2, 1.0),
+            learning_rates=(1e-3, 3e-3),
+            seeds=(0, 1),
+            iterations=300,
+            test_trials=200,
+        ),
+    )
+)
