@@ -135,3 +135,43 @@ def counter_normal(
     first, second = both.select(-len(shape) - 1, 0), both.select(-len(shape) - 1, 1)
     radius = torch.sqrt(-2 * torch.log(first))
     return (radius * torch.cos(2 * torch.pi * second)).to(dtype)
+
+
+class Draws:
+    """Uniform and normal numbers for a task generator, shaped (*lead, *shape).
+
+    From a ``torch.Generator`` (``lead = ()``) or, for an ensemble, from counter-based
+    member ``keys`` and a ``counter`` (``lead = (E,)``): member e's numbers depend only on
+    its key and the counter. Successive calls use successive sub-counters (at most 64 per
+    counter).
+    """
+
+    CALLS = 64
+
+    def __init__(
+        self,
+        generator: torch.Generator | None = None,
+        *,
+        keys: torch.Tensor | None = None,
+        counter: int = 0,
+    ):
+        if (generator is None) == (keys is None):
+            raise ValueError("give either generator= or keys=")
+        self.generator, self.keys, self.counter, self.calls = generator, keys, counter, 0
+        self.lead = () if keys is None else (keys.shape[0],)
+
+    def _next(self) -> int:
+        if self.calls >= self.CALLS:
+            raise RuntimeError(f"a task drew more than {self.CALLS} times for one sample")
+        self.calls += 1
+        return self.counter * self.CALLS + self.calls - 1
+
+    def uniform(self, *shape: int) -> torch.Tensor:
+        if self.keys is None:
+            return torch.rand(shape, generator=self.generator)
+        return counter_uniform(self.keys, self._next(), shape)
+
+    def normal(self, *shape: int) -> torch.Tensor:
+        if self.keys is None:
+            return torch.randn(shape, generator=self.generator)
+        return counter_normal(self.keys, self._next(), shape)

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 import torch
 
-from neurodyn._checks import check_finite
+from neurodyn._checks import check_finite, check_positive_int
+from neurodyn._random import Draws
 
 
 @dataclass(frozen=True)
@@ -37,3 +38,31 @@ class ClassificationData:
     @property
     def input_size(self) -> int:
         return int(self.train_inputs.shape[1])
+
+
+@dataclass(frozen=True)
+class TrialBatch:
+    """Trial-based task data: inputs (..., B, T, N_in), targets, mask and trial facts.
+
+    Leading axes are empty for one batch and (E,) for an ensemble's batches.
+    """
+
+    inputs: torch.Tensor
+    targets: torch.Tensor
+    mask: torch.Tensor
+    info: dict[str, torch.Tensor]
+
+
+class TrialSampling:
+    """``sample`` from a generator and ``sample_members`` for an ensemble, both through the
+    task's ``generate(batch, draws)``."""
+
+    def sample(self, batch: int, generator: torch.Generator | None = None) -> TrialBatch:
+        """``batch`` trials from ``generator``: tensors (B, T, ...)."""
+        check_positive_int("batch", batch)
+        return self.generate(batch, Draws(generator))
+
+    def sample_members(self, batch: int, keys: torch.Tensor, counter: int) -> TrialBatch:
+        """``batch`` trials per ensemble member from counter-based keys: (E, B, T, ...)."""
+        check_positive_int("batch", batch)
+        return self.generate(batch, Draws(keys=keys, counter=counter))

@@ -25,8 +25,9 @@ from dataclasses import dataclass
 
 import torch
 
-from neurodyn._checks import check_choice, check_positive_int
-from neurodyn.tasks.romo import TrialBatch
+from neurodyn._checks import check_choice
+from neurodyn._random import Draws
+from neurodyn.tasks._base import TrialBatch, TrialSampling
 
 COHERENCES = (0.0, 6.4, 12.8, 25.6, 51.2)
 
@@ -40,7 +41,7 @@ def decision_choice(outputs: torch.Tensor, start: int) -> torch.Tensor:
 def decision_accuracy(outputs: torch.Tensor, batch: TrialBatch, start: int) -> torch.Tensor:
     """Fraction of trials whose chosen action is the target one, per member: (E,)."""
     chosen = decision_choice(outputs, start)
-    return (chosen == batch.targets[:, start].to(chosen.device)).float().mean(-1)
+    return (chosen == batch.targets[..., start].to(chosen.device)).float().mean(-1)
 
 
 def _periods(durations: dict[str, float], dt: float) -> dict[str, tuple[int, int]]:
@@ -54,7 +55,7 @@ def _periods(durations: dict[str, float], dt: float) -> dict[str, tuple[int, int
 
 
 @dataclass(frozen=True)
-class PerceptualDecision:
+class PerceptualDecision(TrialSampling):
     dt: float = 100.0
     fixation: float = 100.0
     stimulus: float = 2000.0
@@ -84,33 +85,32 @@ class PerceptualDecision:
         }
         return _periods(durations, self.dt)
 
-    def sample(self, batch: int, generator: torch.Generator | None = None) -> TrialBatch:
-        check_positive_int("batch", batch)
+    def generate(self, batch: int, draws: Draws) -> TrialBatch:
+        """Trials from ``draws``, with its leading axes (none, or the ensemble)."""
         spans = self.periods()
         T = spans["decision"][1]
-        choice = torch.randint(0, 2, (batch,), generator=generator)
-        coherence = torch.tensor(self.coherences)[
-            torch.randint(0, len(self.coherences), (batch,), generator=generator)
-        ]
+        choice = (draws.uniform(batch) < 0.5).long()
+        levels = torch.tensor(self.coherences)
+        pick = (draws.uniform(batch) * len(self.coherences)).long().clamp(max=len(levels) - 1)
+        coherence = levels[pick]
         t = torch.arange(T)
         stimulus = ((t >= spans["stimulus"][0]) & (t < spans["stimulus"][1])).float()
         cue_end = spans["fixation"][1] if self.fixation_cue == "fixation" else spans["decision"][0]
-        inputs = torch.zeros(batch, T, 3)
-        inputs[:, :, 0] = (t < cue_end).float()
         theta = torch.tensor([0.0, math.pi])
-        level = 0.5 + torch.cos(theta[None, :] - theta[choice][:, None]) * coherence[:, None] / 200
-        noise = torch.randn(batch, T, 2, generator=generator) * (self.sigma / math.sqrt(self.dt))
-        inputs[:, :, 1:] = stimulus[None, :, None] * (level[:, None, :] + noise)
-        targets = torch.zeros(batch, T, dtype=torch.long)
-        targets[:, spans["decision"][0] :] = (choice + 1)[:, None]
+        level = 0.5 + torch.cos(theta - theta[choice][..., None]) * coherence[..., None] / 200
+        noise = draws.normal(batch, T, 2) * (self.sigma / math.sqrt(self.dt))
+        stimuli = stimulus[:, None] * (level[..., None, :] + noise)
+        fixation = (t < cue_end).float().expand(*stimuli.shape[:-1]).unsqueeze(-1)
+        inputs = torch.cat([fixation, stimuli], dim=-1)
+        targets = (t >= spans["decision"][0]).long() * (choice + 1)[..., None]
         info = {"choice": choice, "coherence": coherence}
-        return TrialBatch(inputs, targets, torch.ones(batch, T), info)
+        return TrialBatch(inputs, targets, torch.ones(targets.shape), info)
 
     def accuracy(self, outputs: torch.Tensor, batch: TrialBatch) -> dict[str, torch.Tensor]:
         """Decision accuracy per member, overall and per coherence ("coherence 12.8")."""
         start = self.periods()["decision"][0]
         chosen = decision_choice(outputs, start)
-        correct = (chosen == batch.targets[:, start].to(chosen.device)).float()
+        correct = (chosen == batch.targets[..., start].to(chosen.device)).float()
         out = {"all": correct.mean(-1)}
         for coherence in self.coherences:
             trials = batch.info["coherence"] == coherence
@@ -123,7 +123,7 @@ class PerceptualDecision:
 
 
 @dataclass(frozen=True)
-class DelayMatchSample:
+class DelayMatchSample(TrialSampling):
     dt: float = 100.0
     fixation: float = 300.0
     sample_period: float = 500.0
@@ -150,31 +150,28 @@ class DelayMatchSample:
         }
         return _periods(durations, self.dt)
 
-    def sample(self, batch: int, generator: torch.Generator | None = None) -> TrialBatch:
-        check_positive_int("batch", batch)
+    def generate(self, batch: int, draws: Draws) -> TrialBatch:
+        """Trials from ``draws``, with its leading axes (none, or the ensemble)."""
         spans = self.periods()
         T = spans["decision"][1]
-        first = torch.randint(0, 2, (batch,), generator=generator)
-        match = torch.randint(0, 2, (batch,), generator=generator)  # 1: the test matches
+        first = (draws.uniform(batch) < 0.5).long()
+        match = (draws.uniform(batch) < 0.5).long()  # 1: the test matches the sample
         second = torch.where(match == 1, first, 1 - first)
         t = torch.arange(T)
 
         def during(name: str) -> torch.Tensor:
-            return ((t >= spans[name][0]) & (t < spans[name][1])).float()[None, :, None]
+            return ((t >= spans[name][0]) & (t < spans[name][1])).float()[:, None]
 
-        inputs = torch.zeros(batch, T, 3)
-        inputs[:, :, 0] = (t < spans["decision"][0]).float()
         onehot = torch.nn.functional.one_hot
-        shown = (
-            during("sample") * onehot(first, 2)[:, None]
-            + during("test") * onehot(second, 2)[:, None]
-        )
-        noise = torch.randn(batch, T, 2, generator=generator) * (self.sigma / math.sqrt(self.dt))
-        inputs[:, :, 1:] = shown + (during("sample") + during("test")) * noise
-        targets = torch.zeros(batch, T, dtype=torch.long)
-        targets[:, spans["decision"][0] :] = torch.where(match == 1, 1, 2)[:, None]
+        shown = during("sample") * onehot(first, 2)[..., None, :].float()
+        shown = shown + during("test") * onehot(second, 2)[..., None, :].float()
+        noise = draws.normal(batch, T, 2) * (self.sigma / math.sqrt(self.dt))
+        stimuli = shown + (during("sample") + during("test")) * noise
+        fixation = (t < spans["decision"][0]).float().expand(*stimuli.shape[:-1]).unsqueeze(-1)
+        inputs = torch.cat([fixation, stimuli], dim=-1)
+        targets = (t >= spans["decision"][0]).long() * torch.where(match == 1, 1, 2)[..., None]
         info = {"sample": first, "match": match}
-        return TrialBatch(inputs, targets, torch.ones(batch, T), info)
+        return TrialBatch(inputs, targets, torch.ones(targets.shape), info)
 
     def accuracy(self, outputs: torch.Tensor, batch: TrialBatch) -> dict[str, torch.Tensor]:
         """Decision accuracy per member: {"all": (E,)}."""

@@ -21,21 +21,12 @@ from dataclasses import dataclass
 
 import torch
 
-from neurodyn._checks import check_positive_int
+from neurodyn._random import Draws
+from neurodyn.tasks._base import TrialBatch, TrialSampling
 
 
 @dataclass(frozen=True)
-class TrialBatch:
-    """inputs (B, T, N_in), targets (B, T, N_out), mask (B, T, N_out), plus trial facts."""
-
-    inputs: torch.Tensor
-    targets: torch.Tensor
-    mask: torch.Tensor
-    info: dict[str, torch.Tensor]
-
-
-@dataclass(frozen=True)
-class Romo:
+class Romo(TrialSampling):
     """Configuration of the task; durations in units of tau, converted with ``dt``."""
 
     dt: float = 0.5
@@ -69,37 +60,36 @@ class Romo:
         total = 2 * self.stimulus + self.fixation + self.delay_max + self.decision_delay
         return self._steps(total + self.decision)
 
-    def sample(self, batch: int, generator: torch.Generator | None = None) -> TrialBatch:
-        check_positive_int("batch", batch)
+    def generate(self, batch: int, draws: Draws) -> TrialBatch:
+        """Trials from ``draws``, with its leading axes (none, or the ensemble)."""
         low, high, gap = self.amplitude_min, self.amplitude_max, self.min_difference
-        a1 = low + (high - low) * torch.rand(batch, generator=generator)
+        a1 = low + (high - low) * draws.uniform(batch)
         below = (a1 - gap - low).clamp(min=0)  # length of [low, a1 - gap]
         above = (high - a1 - gap).clamp(min=0)  # length of [a1 + gap, high]
-        u = torch.rand(batch, generator=generator) * (below + above)
+        u = draws.uniform(batch) * (below + above)
         a2 = torch.where(u < below, low + u, a1 + gap + (u - below))
-        span = torch.rand(batch, generator=generator) * (self.delay_max - self.delay_min)
+        span = draws.uniform(batch) * (self.delay_max - self.delay_min)
         delay = ((self.delay_min + span) / self.dt).long()
-        T = self.steps
-        t = torch.arange(T)[None, :]
+        t = torch.arange(self.steps)
         start1 = self._steps(self.fixation)
         width = self._steps(self.stimulus)
-        start2 = start1 + width + delay[:, None]
+        start2 = start1 + width + delay[..., None]
         response = start2 + width + self._steps(self.decision_delay)
         first = (t >= start1) & (t < start1 + width)
         second = (t >= start2) & (t < start2 + width)
         window = (t >= response) & (t < response + self._steps(self.decision))
-        inputs = (a1[:, None] * first + a2[:, None] * second).unsqueeze(-1)
+        inputs = (a1[..., None] * first + a2[..., None] * second).unsqueeze(-1)
         larger = (a2 > a1).long()  # channel 0 when the first amplitude is larger
-        targets = torch.zeros(batch, T, 2)
-        targets[torch.arange(batch), :, larger] = self.target * window.float()
-        mask = ((t < start2 + width) | window).float().unsqueeze(-1).expand(-1, -1, 2)
+        channel = torch.nn.functional.one_hot(larger, 2).float()[..., None, :]
+        targets = self.target * window.float()[..., None] * channel
+        mask = ((t < start2 + width) | window).float()[..., None].expand(*window.shape, 2)
         info = {"a1": a1, "a2": a2, "delay": delay, "larger": larger}
         return TrialBatch(inputs.float(), targets, mask.contiguous(), info)
 
     def accuracy(self, outputs: torch.Tensor, batch: TrialBatch) -> dict[str, torch.Tensor]:
         """Fraction of trials whose larger output over the response window is the target
         channel, per member: {"all": (E,)}."""
-        window = batch.targets.sum(-1) > 0  # (B, T)
-        mean = (outputs * window[None, :, :, None]).sum(2)  # (E, B, 2)
+        window = batch.targets.sum(-1) > 0  # (B, T) or (E, B, T)
+        mean = (outputs * window[..., None]).sum(2)  # (E, B, 2)
         chosen = mean.argmax(-1)
         return {"all": (chosen == batch.info["larger"].to(chosen.device)).float().mean(-1)}

@@ -1,10 +1,11 @@
 """``train_rate``: leaky rate RNNs on trial-based tasks with BPTT, e-prop or RFLO + Adam.
 
-Every iteration draws a batch of trials per member (from the member's ``"task"``
-stream), computes the gradients of the chosen rule (:mod:`neurodyn.rules.gradients`) and
-applies Adam with the member's own learning rate (Kingma & Ba 2015, PyTorch's defaults:
-betas 0.9 / 0.999, eps 1e-8, bias correction). Adam is elementwise, so an ensemble
-member's trajectory equals its single run.
+Every iteration draws a batch of trials per member, all members in one vectorised call
+from counter-based streams (the member's ``"task"`` key and the iteration), computes the
+gradients of the chosen rule (:mod:`neurodyn.rules.gradients`) and applies Adam with the
+member's own learning rate (Kingma & Ba 2015, PyTorch's defaults: betas 0.9 / 0.999,
+eps 1e-8, bias correction). Both are elementwise per member, so an ensemble member's
+trajectory equals its single run.
 """
 
 from __future__ import annotations
@@ -73,8 +74,8 @@ def train_rate(
 ) -> tuple[RateWeights, torch.Tensor]:
     """Train for ``iterations``; returns the weights and the loss per iteration (I, E).
 
-    ``task`` has ``sample(batch, generator)``, ``input_size``, ``output_size`` and
-    ``loss``; ``feedback`` (E, N_out, N) is RFLO's fixed random matrix.
+    ``task`` has ``sample_members(batch, keys, counter)``, ``input_size``, ``output_size``
+    and ``loss``; ``feedback`` (E, N_out, N) is RFLO's fixed random matrix.
     """
     check_choice("rule", rule, RULES)
     check_positive_int("iterations", iterations)
@@ -94,14 +95,16 @@ def train_rate(
         dtype=network.dtype,
         device=network.device,
     )
-    streams = _random.generators(_random.member_seeds(list(seeds), network.ensemble_size), "task")
+    keys = _random.member_keys(
+        _random.member_seeds(list(seeds), network.ensemble_size), "task", network.device
+    )
     state = AdamState.zeros_like(weights)
     losses = []
-    for _ in tqdm(range(iterations), disable=not progress, unit="it", mininterval=2.0):
-        trials = [task.sample(batch_size, g) for g in streams]
-        x = torch.stack([t.inputs for t in trials]).to(network.device, network.dtype)
-        targets = torch.stack([t.targets for t in trials]).to(network.device)
-        mask = torch.stack([t.mask for t in trials]).to(network.device, network.dtype)
+    for iteration in tqdm(range(iterations), disable=not progress, unit="it", mininterval=2.0):
+        trials = task.sample_members(batch_size, keys, iteration)  # (E, B, T, ...) at once
+        x = trials.inputs.to(network.device, network.dtype)
+        targets = trials.targets.to(network.device)
+        mask = trials.mask.to(network.device, network.dtype)
         if task.loss == "mse":
             targets = targets.to(network.dtype)
         if rule == "bptt":
