@@ -95,3 +95,15 @@ def test_output_error_is_the_loss_derivative():
         torch.testing.assert_close(G.output_error(outputs, y, m, loss), grad)
     with pytest.raises(ValueError, match="loss"):
         G.task_loss(outputs, y, m, "hinge")
+
+
+@pytest.mark.parametrize("activation, alpha", [("relu", 0.5), ("tanh", 0.3), ("relu", 0.0)])
+def test_manual_bptt_equals_autograd(activation, alpha):
+    net, weights, x, y, m = setting(activation=activation, alpha=alpha)
+    reference, loss_reference = G.bptt_gradients(net, weights, x, y, m, "mse", method="autograd")
+    manual, loss_manual = G.bptt_gradients(net, weights, x, y, m, "mse")
+    for a, b in zip(manual.parameters(), reference.parameters(), strict=True):
+        assert relative(a, b) < 1e-12
+    torch.testing.assert_close(loss_manual, loss_reference)
+    with pytest.raises(ValueError, match="method"):
+        G.bptt_gradients(net, weights, x, y, m, "mse", method="numeric")

@@ -4,7 +4,8 @@ Spec ``rate-rnn-eprop-lyapunov.md`` section 4, for the network of
 :mod:`neurodyn.networks.rate` (h_t = alpha h_{t-1} + (1 - alpha)(W_h r_{t-1} + W_x x_t),
 r = f(h), y_t = w r_t). Notation: psi_t = f'(h_t), delta_t = dL/dy_t.
 
-* :func:`bptt_gradients`: exact gradients by autograd through the unrolled network.
+* :func:`bptt_gradients`: exact gradients through the unrolled network (a manual adjoint
+  recursion, or autograd as the reference).
 * :func:`eprop_gradients` with ``form="detach"``: autograd with the rate entering the
   recurrent term detached (the leak path kept), as the paper and the original e-prop
   code implement it; ``form="online"``: the equivalent forward rule,
@@ -83,9 +84,46 @@ def _autograd(network, weights, x, targets, mask, loss, detach):
     return RateWeights(*grads), value.detach()
 
 
-def bptt_gradients(network: LeakyRateNetwork, weights: RateWeights, x, targets, mask, loss):
-    """Exact gradients by backpropagation through time; returns (gradients, loss (E,))."""
-    return _autograd(network, weights, x, targets, mask, loss, detach=False)
+def bptt_gradients(
+    network: LeakyRateNetwork, weights: RateWeights, x, targets, mask, loss, *, method="manual"
+):
+    """Exact gradients by backpropagation through time; returns (gradients, loss (E,)).
+
+    ``method="manual"`` runs the adjoint recursion a_t = dL/dh_t,
+        a_t = psi_t * (delta_t w^T) + alpha a_{t+1} + (1 - alpha) psi_t * (a_{t+1} W_h^T),
+    then g(W_h) = (1 - alpha) sum_t r_{t-1}^T a_t and g(W_x) = (1 - alpha) sum_t x_t^T a_t:
+    one product per step instead of an autograd graph; ``"autograd"`` is the reference.
+    """
+    if method == "autograd":
+        return _autograd(network, weights, x, targets, mask, loss, detach=False)
+    if method != "manual":
+        raise ValueError(f"method must be 'manual' or 'autograd', got {method!r}")
+    return _manual_bptt(network, weights, x, targets, mask, loss)
+
+
+@torch.no_grad()
+def _manual_bptt(network, weights, x, targets, mask, loss):
+    x = network.prepare_inputs(x)
+    E, B, T, _ = x.shape
+    alpha = network.alpha
+    outputs, hidden = network.run(weights, x)
+    delta = output_error(outputs, targets, mask, loss)  # (E, B, T, N_out)
+    rates = network.rate(hidden)
+    slopes = network.rate_derivative(hidden)
+    direct = torch.matmul(delta, weights.readout.transpose(1, 2).unsqueeze(1)) * slopes
+    recurrent_t = weights.recurrent.transpose(1, 2)
+    adjoint = torch.empty_like(hidden)
+    following = torch.zeros_like(hidden[:, :, 0])
+    for t in range(T - 1, -1, -1):
+        back = torch.bmm(following, recurrent_t).mul_(slopes[:, :, t]).mul_(1 - alpha)
+        following = back.add_(direct[:, :, t]).add_(following, alpha=alpha)
+        adjoint[:, :, t] = following
+    previous = torch.cat([torch.zeros_like(rates[:, :, :1]), rates[:, :, :-1]], dim=2)
+    flat = adjoint.reshape(E, B * T, -1) * (1 - alpha)
+    g_rec = torch.bmm(previous.reshape(E, B * T, -1).transpose(1, 2), flat)
+    g_in = torch.bmm(x.reshape(E, B * T, -1).transpose(1, 2), flat)
+    g_out = torch.bmm(rates.reshape(E, B * T, -1).transpose(1, 2), delta.reshape(E, B * T, -1))
+    return RateWeights(g_rec, g_in, g_out), task_loss(outputs, targets, mask, loss)
 
 
 def eprop_gradients(
