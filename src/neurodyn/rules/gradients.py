@@ -103,26 +103,36 @@ def bptt_gradients(
 
 @torch.no_grad()
 def _manual_bptt(network, weights, x, targets, mask, loss):
+    """Forward into one buffer, then the adjoint recursion, all on per-step (E, B, N)
+    slices: no whole-sequence temporaries besides the stored hidden states."""
     x = network.prepare_inputs(x)
     E, B, T, _ = x.shape
     alpha = network.alpha
-    outputs, hidden = network.run(weights, x)
+    hidden = torch.empty(E, B, T, network.hidden_size, dtype=x.dtype, device=x.device)
+    outputs = torch.empty(E, B, T, network.output_size, dtype=x.dtype, device=x.device)
+    h = torch.zeros(E, B, network.hidden_size, dtype=x.dtype, device=x.device)
+    for t in range(T):
+        h = network.step(weights, h, x[:, :, t])
+        hidden[:, :, t] = h
+        outputs[:, :, t] = torch.bmm(network.rate(h), weights.readout)
     delta = output_error(outputs, targets, mask, loss)  # (E, B, T, N_out)
-    rates = network.rate(hidden)
-    slopes = network.rate_derivative(hidden)
-    direct = torch.matmul(delta, weights.readout.transpose(1, 2).unsqueeze(1)) * slopes
+    readout_t = weights.readout.transpose(1, 2)
     recurrent_t = weights.recurrent.transpose(1, 2)
-    adjoint = torch.empty_like(hidden)
-    following = torch.zeros_like(hidden[:, :, 0])
+    g_rec = torch.zeros_like(weights.recurrent)
+    g_in = torch.zeros_like(weights.inputs)
+    g_out = torch.zeros_like(weights.readout)
+    following = torch.zeros_like(h)
     for t in range(T - 1, -1, -1):
-        back = torch.bmm(following, recurrent_t).mul_(slopes[:, :, t]).mul_(1 - alpha)
-        following = back.add_(direct[:, :, t]).add_(following, alpha=alpha)
-        adjoint[:, :, t] = following
-    previous = torch.cat([torch.zeros_like(rates[:, :, :1]), rates[:, :, :-1]], dim=2)
-    flat = adjoint.reshape(E, B * T, -1) * (1 - alpha)
-    g_rec = torch.bmm(previous.reshape(E, B * T, -1).transpose(1, 2), flat)
-    g_in = torch.bmm(x.reshape(E, B * T, -1).transpose(1, 2), flat)
-    g_out = torch.bmm(rates.reshape(E, B * T, -1).transpose(1, 2), delta.reshape(E, B * T, -1))
+        h_t = hidden[:, :, t]
+        rate, slope = network.rate(h_t), network.rate_derivative(h_t)
+        g_out += torch.bmm(rate.transpose(1, 2), delta[:, :, t])
+        back = torch.bmm(following, recurrent_t).mul_(1 - alpha)
+        back.add_(torch.bmm(delta[:, :, t], readout_t))
+        following = back.mul_(slope).add_(following, alpha=alpha)  # a_t = dL/dh_t
+        scaled = following * (1 - alpha)
+        if t > 0:
+            g_rec += torch.bmm(network.rate(hidden[:, :, t - 1]).transpose(1, 2), scaled)
+        g_in += torch.bmm(x[:, :, t].transpose(1, 2), scaled)
     return RateWeights(g_rec, g_in, g_out), task_loss(outputs, targets, mask, loss)
 
 
