@@ -163,37 +163,53 @@ def rflo_gradients(
 
 @torch.no_grad()
 def _local_gradients(network, weights, x, targets, mask, loss, *, feedback, rflo):
-    """Forward pass with eligibility traces; the learning signal needs delta_t only."""
+    """Truly online: one forward pass that keeps the eligibility traces and accumulates
+    trace x learning signal as it goes (delta_t needs only step t and each member's
+    mask total)."""
     x = network.prepare_inputs(x)
     E, B, T, _ = x.shape
     N, alpha = network.hidden_size, network.alpha
-    outputs, hidden = network.run(weights, x)
-    delta = output_error(outputs, targets, mask, loss)  # (E, B, T, N_out)
-    rates = network.rate(hidden)
-    slopes = network.rate_derivative(hidden)
+    probe = torch.zeros(E, B, T, network.output_size, dtype=x.dtype, device=x.device)
+    targets, mask, total = _member_shapes(probe, targets, mask, loss)
     back = weights.readout.transpose(1, 2) if feedback is None else feedback  # (E, N_out, N)
-    signal = torch.matmul(delta, back.unsqueeze(1))  # (E, B, T, N) learning signal
-    previous = torch.cat([torch.zeros_like(rates[:, :, :1]), rates[:, :, :-1]], dim=2)
     g_rec = torch.zeros_like(weights.recurrent)
     g_in = torch.zeros_like(weights.inputs)
-    trace_in = torch.zeros(E, B, network.input_size, dtype=x.dtype, device=x.device)
+    g_out = torch.zeros_like(weights.readout)
+    value = torch.zeros(E, dtype=x.dtype, device=x.device)
     if rflo:
         trace = torch.zeros(E, B, N, N, dtype=x.dtype, device=x.device)  # p[j, i]
-        trace_x = torch.zeros(E, B, network.input_size, N, dtype=x.dtype, device=x.device)
+        trace_in = torch.zeros(E, B, network.input_size, N, dtype=x.dtype, device=x.device)
     else:
         trace = torch.zeros(E, B, N, dtype=x.dtype, device=x.device)  # eps_j
+        trace_in = torch.zeros(E, B, network.input_size, dtype=x.dtype, device=x.device)
+    h = torch.zeros(E, B, N, dtype=x.dtype, device=x.device)
     for t in range(T):
-        local = signal[:, :, t] * (1 if rflo else slopes[:, :, t])  # (E, B, N)
-        if rflo:
-            psi = slopes[:, :, t].unsqueeze(2)
-            trace = alpha * trace + (1 - alpha) * previous[:, :, t].unsqueeze(3) * psi
-            trace_x = alpha * trace_x + (1 - alpha) * x[:, :, t].unsqueeze(3) * psi
-            g_rec += (trace * local.unsqueeze(2)).sum(1)
-            g_in += (trace_x * local.unsqueeze(2)).sum(1)
+        previous = network.rate(h)
+        h = network.step(weights, h, x[:, :, t])
+        rate, slope = network.rate(h), network.rate_derivative(h)
+        y = torch.bmm(rate, weights.readout)
+        step_targets, step_mask = targets[:, :, t], mask[:, :, t]
+        if loss == "mse":
+            delta = step_mask * (y - step_targets) / total[:, :, 0]
+            value += 0.5 * (step_mask * (y - step_targets) ** 2).sum((1, 2)) / total.flatten()
         else:
-            trace = alpha * trace + (1 - alpha) * previous[:, :, t]
-            trace_in = alpha * trace_in + (1 - alpha) * x[:, :, t]
+            logp = torch.log_softmax(y, -1)
+            onehot = torch.nn.functional.one_hot(step_targets, y.shape[-1]).to(y.dtype)
+            weight = (step_mask / total[:, :, 0]).unsqueeze(-1)
+            delta = (logp.exp() - onehot) * weight
+            value -= (weight * onehot * logp).sum((1, 2))
+        g_out += torch.bmm(rate.transpose(1, 2), delta)
+        signal = torch.bmm(delta, back)  # (E, B, N) learning signal
+        if rflo:
+            psi = slope.unsqueeze(2)
+            trace.mul_(alpha).add_(previous.unsqueeze(3) * psi, alpha=1 - alpha)
+            trace_in.mul_(alpha).add_(x[:, :, t].unsqueeze(3) * psi, alpha=1 - alpha)
+            g_rec += (trace * signal.unsqueeze(2)).sum(1)
+            g_in += (trace_in * signal.unsqueeze(2)).sum(1)
+        else:
+            local = signal * slope
+            trace.mul_(alpha).add_(previous, alpha=1 - alpha)
+            trace_in.mul_(alpha).add_(x[:, :, t], alpha=1 - alpha)
             g_rec += torch.bmm(trace.transpose(1, 2), local)
             g_in += torch.bmm(trace_in.transpose(1, 2), local)
-    g_out = torch.einsum("ebtn,ebtk->enk", rates, delta)
-    return RateWeights(g_rec, g_in, g_out), task_loss(outputs, targets, mask, loss)
+    return RateWeights(g_rec, g_in, g_out), value
