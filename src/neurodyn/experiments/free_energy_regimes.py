@@ -35,7 +35,7 @@ from neurodyn._checks import check_positive_int  # noqa: E402
 from neurodyn.analysis import attractors as analysis  # noqa: E402
 from neurodyn.config import to_dict  # noqa: E402
 from neurodyn.experiments import Experiment, register  # noqa: E402
-from neurodyn.experiments._free_energy import Stages  # noqa: E402
+from neurodyn.experiments._stages import Stages  # noqa: E402
 from neurodyn.networks.attractor import FreeEnergyAttractorNetwork  # noqa: E402
 from neurodyn.rules.free_energy import FreeEnergyRule  # noqa: E402
 from neurodyn.runs import RunFolder  # noqa: E402

@@ -28,7 +28,7 @@ from neurodyn import _random  # noqa: E402
 from neurodyn._checks import check_positive_int  # noqa: E402
 from neurodyn.config import to_dict  # noqa: E402
 from neurodyn.experiments import Experiment, register  # noqa: E402
-from neurodyn.experiments._free_energy import Stages  # noqa: E402
+from neurodyn.experiments._stages import Stages  # noqa: E402
 from neurodyn.networks.rate import LeakyRateNetwork  # noqa: E402
 from neurodyn.runs import RunFolder  # noqa: E402
 from neurodyn.tasks.decision import DelayMatchSample, PerceptualDecision  # noqa: E402

@@ -1,4 +1,4 @@
-"""Shared pieces of the free-energy attractor experiments: resumable training stages."""
+"""Resumable experiment stages: named results and checkpointed training in a run folder."""
 
 from __future__ import annotations
 
