@@ -314,6 +314,14 @@ def plot(result: dict, rows: list[dict], folder: RunFolder) -> None:
             if len(names) > 1:
                 ax.fill_between(epochs, values.min(0), values.max(0), color=color, alpha=0.15)
         ax.axhline(PAPER[model]["test"], color=color, linestyle=":", linewidth=1)
+    trained = [
+        float(r[key])
+        for r in rows
+        if int(r["epoch"]) >= 1
+        for key in ("train_accuracy", "test_accuracy")
+    ]
+    if trained:  # scale to the trained epochs; epoch 0 (chance) falls below the axis
+        ax.set_ylim(max(0.0, min(trained) - 0.03), min(1.0, max(trained) + 0.02))
     ax.set_xlabel("epoch")
     ax.set_ylabel("accuracy")
     hidden = result["config"]["hidden_size"]
