@@ -96,6 +96,7 @@ class SteeringEMNISTConfig:
     internal_strength: float = 1.0
     label_strength: float = 1000.0
     ferromagnetic_strength: float = 0.0
+    tied_feedback: bool = True
     update_probability: float = 1.0
     dynamics: str = "synchronous"
     hidden_threshold: float = 0.9
@@ -162,6 +163,7 @@ def build(config: SteeringEMNISTConfig) -> tuple[BinarySteeringNetwork, Steering
         readout_strength=config.readout_strength,
         label_strength=config.label_strength,
         ferromagnetic_strength=config.ferromagnetic_strength,
+        tied_feedback=config.tied_feedback,
         update_probability=config.update_probability,
         dynamics=config.dynamics,
         device=config.device,
