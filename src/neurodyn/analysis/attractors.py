@@ -267,30 +267,22 @@ def evaluate_network(
     Retrieval and generalisation run at precision 1 with noise SNR 1 and signal 0.1,
     the state carrying over from training to retrieval to generalisation, as coded.
     """
-    retrieval, state, _ = reconstruction_scores(
-        network,
-        couplings,
-        state,
-        train,
-        evidence=evidence,
-        seeds=seeds,
-        sample=False,
-        trials=trials,
-        steps=steps,
-        salt=0,
-    )
-    generalization, _, _ = reconstruction_scores(
-        network,
-        couplings,
-        state,
-        test,
-        evidence=evidence,
-        seeds=seeds,
-        sample=True,
-        trials=trials,
-        steps=steps,
-        salt=1,
-    )
+    scores = []
+    for salt, (patterns, sample) in enumerate(((train, False), (test, True))):
+        score, state, _ = reconstruction_scores(
+            network,
+            couplings,
+            state,
+            patterns,
+            evidence=evidence,
+            seeds=seeds,
+            sample=sample,
+            trials=trials,
+            steps=steps,
+            salt=salt,
+        )
+        scores.append(score)
+    retrieval, generalization = scores
     scale = torch.as_tensor(evidence, dtype=torch.float64).expand(network.ensemble_size)
     found, _ = find_attractors(couplings, relax_starts(member_patterns(network, train), scale))
     count = count_distinct(found)

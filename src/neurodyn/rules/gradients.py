@@ -31,16 +31,17 @@ from neurodyn.networks.rate import LeakyRateNetwork, RateWeights
 LOSSES = ("mse", "cross_entropy")
 
 
-def _member_shapes(outputs, targets, mask, loss):
-    """Targets and mask broadcast to every member, and each member's mask total (E, 1...)."""
-    E = outputs.shape[0]
+def _member_shapes(shape, targets, mask, loss):
+    """Targets and mask broadcast to every member for outputs of ``shape`` (E, B, T, N_out),
+    and each member's mask total (E, 1...)."""
+    E = shape[0]
     if loss == "mse":
-        mask = mask.expand(outputs.shape)
-        targets = targets.expand(outputs.shape)
+        mask = mask.expand(shape)
+        targets = targets.expand(shape)
         total = mask.sum((1, 2, 3)).view(E, 1, 1, 1)
     elif loss == "cross_entropy":
-        mask = mask.expand(outputs.shape[:3])
-        targets = targets.expand(outputs.shape[:3])
+        mask = mask.expand(shape[:3])
+        targets = targets.expand(shape[:3])
         total = mask.sum((1, 2)).view(E, 1, 1)
     else:
         raise ValueError(f"loss must be one of {list(LOSSES)}, got {loss!r}")
@@ -57,7 +58,7 @@ def task_loss(
     -log softmax(yhat)[target] with integer targets and mask (B, T). Sums run over each
     member's own trials.
     """
-    targets, mask, total = _member_shapes(outputs, targets, mask, loss)
+    targets, mask, total = _member_shapes(outputs.shape, targets, mask, loss)
     if loss == "mse":
         return 0.5 * (mask * (outputs - targets) ** 2).sum((1, 2, 3)) / total.flatten()
     logp = torch.log_softmax(outputs, dim=-1)
@@ -69,7 +70,7 @@ def output_error(
     outputs: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor, loss: str
 ) -> torch.Tensor:
     """delta_t = dL/dy_t for :func:`task_loss`: (E, B, T, N_out)."""
-    targets, mask, total = _member_shapes(outputs, targets, mask, loss)
+    targets, mask, total = _member_shapes(outputs.shape, targets, mask, loss)
     if loss == "mse":
         return mask * (outputs - targets) / total
     onehot = torch.nn.functional.one_hot(targets, outputs.shape[-1]).to(outputs.dtype)
@@ -169,8 +170,8 @@ def _local_gradients(network, weights, x, targets, mask, loss, *, feedback, rflo
     x = network.prepare_inputs(x)
     E, B, T, _ = x.shape
     N, alpha = network.hidden_size, network.alpha
-    probe = torch.zeros(E, B, T, network.output_size, dtype=x.dtype, device=x.device)
-    targets, mask, total = _member_shapes(probe, targets, mask, loss)
+    shape = (E, B, T, network.output_size)
+    targets, mask, total = _member_shapes(shape, targets, mask, loss)
     back = weights.readout.transpose(1, 2) if feedback is None else feedback  # (E, N_out, N)
     g_rec = torch.zeros_like(weights.recurrent)
     g_in = torch.zeros_like(weights.inputs)
