@@ -9,11 +9,13 @@ reproduces the single-network run with the same seed.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
 import torch
 
+CHUNK = 1 << 14  # counter-based numbers generated per pass (int64 scratch stays in cache)
 STREAMS = {"init": 0, "data": 1, "dynamics": 2, "task": 3, "evaluation": 4}
 
 
@@ -65,16 +67,18 @@ _GOLDEN, _MIX1, _MIX2 = (
 )
 
 
-def _shift_xor(x: torch.Tensor, bits: int) -> torch.Tensor:
-    """x ^ (x >>> bits) with a logical (zero-filling) shift on int64."""
-    return x ^ ((x >> bits) & ((1 << (64 - bits)) - 1))
+def _shift_xor_(x: torch.Tensor, bits: int, scratch: torch.Tensor) -> torch.Tensor:
+    """In place: x ^= x >>> bits, a logical (zero-filling) shift on int64."""
+    torch.bitwise_right_shift(x, bits, out=scratch)
+    return x.bitwise_xor_(scratch.bitwise_and_((1 << (64 - bits)) - 1))
 
 
-def _mix64(x: torch.Tensor) -> torch.Tensor:
-    """SplitMix64 finaliser on int64 tensors (multiplication wraps modulo 2^64)."""
-    x = _shift_xor(x + _GOLDEN, 30) * _MIX1
-    x = _shift_xor(x, 27) * _MIX2
-    return _shift_xor(x, 31)
+def _mix64_(x: torch.Tensor, scratch: torch.Tensor | None = None) -> torch.Tensor:
+    """SplitMix64 finaliser, in place on an int64 tensor (multiplication wraps mod 2^64)."""
+    scratch = torch.empty_like(x) if scratch is None else scratch
+    _shift_xor_(x.add_(_GOLDEN), 30, scratch).mul_(_MIX1)
+    _shift_xor_(x, 27, scratch).mul_(_MIX2)
+    return _shift_xor_(x, 31, scratch)
 
 
 def member_keys(
@@ -109,16 +113,30 @@ def counter_uniform(
     (E, T, *shape), draw t being exactly what ``counter=counters[t]`` gives.
     """
     counters = torch.as_tensor(counter, dtype=torch.int64, device=keys.device)
-    count = 1
-    for n in shape:
-        count *= n
+    count = math.prod(shape)
     positions = torch.arange(count, dtype=torch.int64, device=keys.device)
     offsets = counters.reshape(-1, 1) * _signed(0x2545F4914F6CDD1D)  # wraps modulo 2^64
-    cell = _mix64(positions[None, :] + offsets)  # (T, P)
-    bits = _mix64(keys.view(-1, 1, 1) ^ cell[None])  # (E, T, P)
+    cells = _mix64_(positions[None, :] + offsets)  # (T, P)
     mantissa = 24 if dtype == torch.float32 else 53
-    top = (bits >> (64 - mantissa)) & ((1 << mantissa) - 1)
-    uniform = ((top.to(torch.float64) + 0.5) / float(1 << mantissa)).to(dtype)
+    E, M = keys.shape[0], cells.numel()
+    uniform = torch.empty(E, M, dtype=dtype, device=keys.device)
+    # Members in chunks of about CHUNK numbers through buffers allocated once: the int64
+    # temporaries stay in cache and no pass pays for fresh memory.
+    step = max(1, CHUNK // max(M, 1))
+    bits = torch.empty(min(step, E), M, dtype=torch.int64, device=keys.device)
+    scratch = torch.empty_like(bits)
+    # int32 -> float converts faster than int64 -> float; the top 24 bits fit
+    narrow = torch.empty_like(bits, dtype=torch.int32) if mantissa < 32 else None
+    for first in range(0, E, step):
+        n = min(step, E - first)
+        torch.bitwise_xor(keys[first : first + n, None], cells.view(1, M), out=bits[:n])
+        top = _mix64_(bits[:n], scratch[:n])
+        torch.bitwise_right_shift(top, 64 - mantissa, out=scratch[:n])
+        top = scratch[:n].bitwise_and_((1 << mantissa) - 1)
+        if narrow is not None:
+            top = narrow[:n].copy_(top)
+        # (top + 1/2) 2^-m: exact in dtype up to the final rounding, as in float64
+        uniform[first : first + n].copy_(top).add_(0.5).mul_(2.0**-mantissa)
     if counters.dim() == 0:
         return uniform.view(keys.shape[0], *shape)
     return uniform.view(keys.shape[0], counters.numel(), *shape)
