@@ -15,3 +15,9 @@ if ! "$python" -c "import torch" 2>/dev/null; then
   fi
 fi
 "$python" -m pip install --quiet -e ".[dev]"
+# The neurogym adapter's tests need neurogym. neurogym 2.3.1 pins numpy==2.2.* and
+# matplotlib==3.10.* exactly yet runs on the newer ones installed here, so it is installed
+# without its pins, followed by its other requirements.
+"$python" -m pip install --quiet --no-deps "neurogym==2.3.1" "gymnasium==0.29.1"
+"$python" -m pip install --quiet pydantic-settings loguru tomlkit natsort cloudpickle \
+  farama-notifications

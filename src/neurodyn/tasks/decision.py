@@ -87,19 +87,27 @@ class PerceptualDecision(TrialSampling):
 
     def generate(self, batch: int, draws: Draws) -> TrialBatch:
         """Trials from ``draws``, with its leading axes (none, or the ensemble)."""
-        spans = self.periods()
-        T = spans["decision"][1]
         choice = (draws.uniform(batch) < 0.5).long()
         levels = torch.tensor(self.coherences)
         pick = (draws.uniform(batch) * len(self.coherences)).long().clamp(max=len(levels) - 1)
-        coherence = levels[pick]
+        steps = self.periods()["decision"][1]
+        noise = draws.normal(batch, steps, 2) * (self.sigma / math.sqrt(self.dt))
+        return self.trials(choice, levels[pick], noise)
+
+    def trials(
+        self, choice: torch.Tensor, coherence: torch.Tensor, noise: torch.Tensor | None = None
+    ) -> TrialBatch:
+        """The trials with the given facts: ``choice`` (...,) in {0, 1} (the target action is
+        choice + 1), ``coherence`` (...,) and stimulus ``noise`` (..., T, 2) (none: 0)."""
+        spans = self.periods()
+        T = spans["decision"][1]
         t = torch.arange(T)
         stimulus = ((t >= spans["stimulus"][0]) & (t < spans["stimulus"][1])).float()
         cue_end = spans["fixation"][1] if self.fixation_cue == "fixation" else spans["decision"][0]
         theta = torch.tensor([0.0, math.pi])
         level = 0.5 + torch.cos(theta - theta[choice][..., None]) * coherence[..., None] / 200
-        noise = draws.normal(batch, T, 2) * (self.sigma / math.sqrt(self.dt))
-        stimuli = stimulus[:, None] * (level[..., None, :] + noise)
+        level = level[..., None, :].expand(*choice.shape, T, 2)
+        stimuli = stimulus[:, None] * (level if noise is None else level + noise)
         fixation = (t < cue_end).float().expand(*stimuli.shape[:-1]).unsqueeze(-1)
         inputs = torch.cat([fixation, stimuli], dim=-1)
         targets = (t >= spans["decision"][0]).long() * (choice + 1)[..., None]
@@ -152,25 +160,34 @@ class DelayMatchSample(TrialSampling):
 
     def generate(self, batch: int, draws: Draws) -> TrialBatch:
         """Trials from ``draws``, with its leading axes (none, or the ensemble)."""
-        spans = self.periods()
-        T = spans["decision"][1]
         first = (draws.uniform(batch) < 0.5).long()
         match = (draws.uniform(batch) < 0.5).long()  # 1: the test matches the sample
-        second = torch.where(match == 1, first, 1 - first)
+        steps = self.periods()["decision"][1]
+        noise = draws.normal(batch, steps, 2) * (self.sigma / math.sqrt(self.dt))
+        return self.trials(first, match, noise)
+
+    def trials(
+        self, sample: torch.Tensor, match: torch.Tensor, noise: torch.Tensor | None = None
+    ) -> TrialBatch:
+        """The trials with the given facts: ``sample`` (...,) in {0, 1}, ``match`` (...,)
+        1 when the test repeats the sample (action 1) and 0 when not (action 2), and
+        stimulus ``noise`` (..., T, 2) (none: 0)."""
+        spans = self.periods()
+        T = spans["decision"][1]
+        second = torch.where(match == 1, sample, 1 - sample)
         t = torch.arange(T)
 
         def during(name: str) -> torch.Tensor:
             return ((t >= spans[name][0]) & (t < spans[name][1])).float()[:, None]
 
         onehot = torch.nn.functional.one_hot
-        shown = during("sample") * onehot(first, 2)[..., None, :].float()
+        shown = during("sample") * onehot(sample, 2)[..., None, :].float()
         shown = shown + during("test") * onehot(second, 2)[..., None, :].float()
-        noise = draws.normal(batch, T, 2) * (self.sigma / math.sqrt(self.dt))
-        stimuli = shown + (during("sample") + during("test")) * noise
+        stimuli = shown if noise is None else shown + (during("sample") + during("test")) * noise
         fixation = (t < spans["decision"][0]).float().expand(*stimuli.shape[:-1]).unsqueeze(-1)
         inputs = torch.cat([fixation, stimuli], dim=-1)
         targets = (t >= spans["decision"][0]).long() * torch.where(match == 1, 1, 2)[..., None]
-        info = {"sample": first, "match": match}
+        info = {"sample": sample, "match": match}
         return TrialBatch(inputs, targets, torch.ones(targets.shape), info)
 
     def accuracy(self, outputs: torch.Tensor, batch: TrialBatch) -> dict[str, torch.Tensor]:
