@@ -86,6 +86,31 @@ def test_rflo_with_readout_feedback_and_no_leak_equals_eprop():
     assert relative(rflo2.recurrent, eprop2.recurrent) > 1e-3  # derivative inside the filter
 
 
+def test_rflo_equals_its_trace_definition():
+    """The filtered-signal form against p_t = alpha p_{t-1} + (1 - alpha) psi_t r_{t-1}."""
+    net, weights, x, y, m = setting(alpha=0.5, activation="tanh")
+    feedback = torch.randn(2, 2, 10, generator=torch.Generator().manual_seed(4), dtype=x.dtype)
+    rflo, _ = G.rflo_gradients(net, weights, x, y, m, "mse", feedback=feedback)
+    xs = net.prepare_inputs(x)
+    outputs, hidden = net.run(weights, xs)
+    delta = G.output_error(outputs, y, m, "mse")
+    E, B, T, N = hidden.shape
+    trace = torch.zeros(E, B, N, N, dtype=x.dtype)  # p[j, i]
+    trace_in = torch.zeros(E, B, 1, N, dtype=x.dtype)
+    g_rec, g_in = torch.zeros(E, N, N, dtype=x.dtype), torch.zeros(E, 1, N, dtype=x.dtype)
+    previous = torch.zeros(E, B, N, dtype=x.dtype)
+    for t in range(T):
+        psi = net.rate_derivative(hidden[:, :, t]).unsqueeze(2)
+        trace = 0.5 * trace + 0.5 * previous.unsqueeze(3) * psi
+        trace_in = 0.5 * trace_in + 0.5 * xs[:, :, t].unsqueeze(3) * psi
+        signal = torch.bmm(delta[:, :, t], feedback).unsqueeze(2)
+        g_rec += (trace * signal).sum(1)
+        g_in += (trace_in * signal).sum(1)
+        previous = net.rate(hidden[:, :, t])
+    assert relative(rflo.recurrent, g_rec) < 1e-10
+    assert relative(rflo.inputs, g_in) < 1e-10
+
+
 def test_output_error_is_the_loss_derivative():
     for loss in ("mse", "cross_entropy"):
         net, weights, x, y, m = setting(loss=loss)

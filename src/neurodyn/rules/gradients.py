@@ -24,6 +24,8 @@ axis, like the weights.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import torch
 
 from neurodyn.networks.rate import LeakyRateNetwork, RateWeights
@@ -102,50 +104,111 @@ def bptt_gradients(
     return _manual_bptt(network, weights, x, targets, mask, loss)
 
 
+class _Unrolled(NamedTuple):
+    """A forward pass in time-major buffers: inputs (E, T * B, N_in), hidden and rates
+    (E, T, B, N), delta = dL/dy (E, T * B, N_out) and the loss per member (E,)."""
+
+    inputs: torch.Tensor
+    hidden: torch.Tensor
+    rates: torch.Tensor
+    delta: torch.Tensor
+    loss: torch.Tensor
+
+
+def _unroll(network, weights, x, targets, mask, loss) -> _Unrolled:
+    """Forward pass with one product per step; the input drive and the readout are each
+    one product over all T * B rows."""
+    x = network.prepare_inputs(x)
+    E, B, T, n_in = x.shape
+    N, alpha, leak = network.hidden_size, network.alpha, 1 - network.alpha
+    inputs = x.transpose(1, 2).reshape(E, T * B, n_in)
+    hidden = torch.bmm(inputs, weights.inputs).mul_(leak).view(E, T, B, N)  # + W_h r_{t-1}
+    h = hidden[:, 0].contiguous()  # h_{-1} = 0
+    for t in range(1, T):
+        h_t = torch.baddbmm(hidden[:, t], network.rate(h), weights.recurrent, alpha=leak)
+        hidden[:, t] = h = h_t.add_(h, alpha=alpha) if alpha else h_t
+    rates = network.rate(hidden)
+    outputs = torch.bmm(rates.view(E, T * B, N), weights.readout).view(E, T, B, -1)
+    outputs = outputs.transpose(1, 2)  # (E, B, T, N_out)
+    delta = output_error(outputs, targets, mask, loss).transpose(1, 2).reshape(E, T * B, -1)
+    return _Unrolled(inputs, hidden, rates, delta, task_loss(outputs, targets, mask, loss))
+
+
+def _rows(tensor: torch.Tensor) -> torch.Tensor:
+    """(E, T, B, N) -> (E, N, T * B): the left factor of a sum over steps and trials."""
+    E, T, B, N = tensor.shape
+    return tensor.reshape(E, T * B, N).transpose(1, 2)
+
+
+def _weight_gradients(run: _Unrolled, local: torch.Tensor, previous: torch.Tensor, input_traces):
+    """g(W_h) = sum_t previous_t^T local_t, g(W_x) = sum_t input_traces_t^T local_t and
+    g(w) = sum_t r_t^T delta_t, each one product over all steps and trials."""
+    E, T, B, N = local.shape
+    flat = local.reshape(E, T * B, N)
+    return RateWeights(
+        torch.bmm(_rows(previous), flat),
+        torch.bmm(input_traces.transpose(1, 2), flat),
+        torch.bmm(_rows(run.rates), run.delta),
+    )
+
+
+def _shifted(rates: torch.Tensor) -> torch.Tensor:
+    """r_{t-1} for every t, with r_{-1} = 0: (E, T, B, N)."""
+    return torch.nn.functional.pad(rates[:, :-1], (0, 0, 0, 0, 1, 0))
+
+
 @torch.no_grad()
 def _manual_bptt(network, weights, x, targets, mask, loss):
-    """Forward into one buffer, then the adjoint recursion, all on per-step (E, B, N)
-    slices: no whole-sequence temporaries besides the stored hidden states."""
-    x = network.prepare_inputs(x)
-    E, B, T, _ = x.shape
-    alpha = network.alpha
-    hidden = torch.empty(E, B, T, network.hidden_size, dtype=x.dtype, device=x.device)
-    outputs = torch.empty(E, B, T, network.output_size, dtype=x.dtype, device=x.device)
-    h = torch.zeros(E, B, network.hidden_size, dtype=x.dtype, device=x.device)
-    for t in range(T):
-        h = network.step(weights, h, x[:, :, t])
-        hidden[:, :, t] = h
-        outputs[:, :, t] = torch.bmm(network.rate(h), weights.readout)
-    delta = output_error(outputs, targets, mask, loss)  # (E, B, T, N_out)
-    readout_t = weights.readout.transpose(1, 2)
-    recurrent_t = weights.recurrent.transpose(1, 2)
-    g_rec = torch.zeros_like(weights.recurrent)
-    g_in = torch.zeros_like(weights.inputs)
-    g_out = torch.zeros_like(weights.readout)
-    following = torch.zeros_like(h)
-    for t in range(T - 1, -1, -1):
-        h_t = hidden[:, :, t]
-        rate, slope = network.rate(h_t), network.rate_derivative(h_t)
-        g_out += torch.bmm(rate.transpose(1, 2), delta[:, :, t])
-        back = torch.bmm(following, recurrent_t).mul_(1 - alpha)
-        back.add_(torch.bmm(delta[:, :, t], readout_t))
-        following = back.mul_(slope).add_(following, alpha=alpha)  # a_t = dL/dh_t
-        scaled = following * (1 - alpha)
-        if t > 0:
-            g_rec += torch.bmm(network.rate(hidden[:, :, t - 1]).transpose(1, 2), scaled)
-        g_in += torch.bmm(x[:, :, t].transpose(1, 2), scaled)
-    return RateWeights(g_rec, g_in, g_out), task_loss(outputs, targets, mask, loss)
+    """The adjoint recursion on per-step slices of the time-major buffers: one product per
+    step; delta w^T and the weight gradients are each one product over all steps."""
+    run = _unroll(network, weights, x, targets, mask, loss)
+    E, T, B, N = run.hidden.shape
+    alpha, leak = network.alpha, 1 - network.alpha
+    slope = network.rate_derivative(run.hidden)
+    # a_t = dL/dh_t, starting from its direct part psi_t * (delta_t w^T)
+    adjoint = torch.bmm(run.delta, weights.readout.transpose(1, 2)).view(E, T, B, N)
+    adjoint.mul_(slope)
+    recurrent_t = weights.recurrent.transpose(1, 2).contiguous()
+    following = adjoint[:, T - 1].contiguous()
+    for t in range(T - 2, -1, -1):
+        a_t = torch.bmm(following, recurrent_t).mul_(slope[:, t]).mul_(leak).add_(adjoint[:, t])
+        adjoint[:, t] = following = a_t.add_(following, alpha=alpha) if alpha else a_t
+    grads = _weight_gradients(run, adjoint.mul_(leak), _shifted(run.rates), run.inputs)
+    return grads, run.loss
 
 
 def eprop_gradients(
     network: LeakyRateNetwork, weights: RateWeights, x, targets, mask, loss, *, form="online"
 ):
-    """Symmetric e-prop gradients, ``form`` "online" (traces) or "detach" (autograd)."""
+    """Symmetric e-prop gradients, ``form`` "online" (traces) or "detach" (autograd).
+
+    The online form runs the eligibility traces forward in time,
+    eps_t = alpha eps_{t-1} + (1 - alpha) r_{t-1} and eps^x_t = alpha eps^x_{t-1} +
+    (1 - alpha) x_t, next to the learning signals L_t = delta_t w^T; nothing flows
+    backward in time. The sum over t of eps_t^T (L_t psi_t) is taken as one product after
+    the pass (the same terms as accumulating them step by step, summed in another order).
+    """
     if form == "detach":
         return _autograd(network, weights, x, targets, mask, loss, detach=True)
     if form != "online":
         raise ValueError(f"form must be 'online' or 'detach', got {form!r}")
-    return _local_gradients(network, weights, x, targets, mask, loss, feedback=None, rflo=False)
+    return _eprop_online(network, weights, x, targets, mask, loss)
+
+
+@torch.no_grad()
+def _eprop_online(network, weights, x, targets, mask, loss):
+    run = _unroll(network, weights, x, targets, mask, loss)
+    E, T, B, N = run.hidden.shape
+    alpha, leak = network.alpha, 1 - network.alpha
+    signal = torch.bmm(run.delta, weights.readout.transpose(1, 2)).view(E, T, B, N)
+    local = signal.mul_(network.rate_derivative(run.hidden))
+    traces = _shifted(run.rates).mul_(leak)  # (1 - alpha) r_{t-1}, then filtered
+    input_traces = run.inputs.view(E, T, B, -1).mul(leak)
+    if alpha:
+        for t in range(1, T):
+            traces[:, t].add_(traces[:, t - 1], alpha=alpha)
+            input_traces[:, t].add_(input_traces[:, t - 1], alpha=alpha)
+    return _weight_gradients(run, local, traces, input_traces.view(E, T * B, -1)), run.loss
 
 
 def rflo_gradients(
@@ -158,59 +221,24 @@ def rflo_gradients(
     *,
     feedback: torch.Tensor,
 ):
-    """RFLO gradients with fixed feedback ``feedback`` (E, N_out, N) (B, stored as x @ B)."""
-    return _local_gradients(network, weights, x, targets, mask, loss, feedback=feedback, rflo=True)
+    """RFLO gradients with fixed feedback ``feedback`` (E, N_out, N) (B, stored as x @ B).
+
+    The trace p_t = alpha p_{t-1} + (1 - alpha) psi_t r_{t-1} is linear in its inputs, so
+    sum_t s_t p_t with s_t = B delta_t equals (1 - alpha) sum_t (psi_t S_t) r_{t-1} with
+    the signal filtered backward, S_t = s_t + alpha S_{t+1}: the same sum without the
+    (B, N, N) trace per step.
+    """
+    return _rflo(network, weights, x, targets, mask, loss, feedback)
 
 
 @torch.no_grad()
-def _local_gradients(network, weights, x, targets, mask, loss, *, feedback, rflo):
-    """Truly online: one forward pass that keeps the eligibility traces and accumulates
-    trace x learning signal as it goes (delta_t needs only step t and each member's
-    mask total)."""
-    x = network.prepare_inputs(x)
-    E, B, T, _ = x.shape
-    N, alpha = network.hidden_size, network.alpha
-    shape = (E, B, T, network.output_size)
-    targets, mask, total = _member_shapes(shape, targets, mask, loss)
-    back = weights.readout.transpose(1, 2) if feedback is None else feedback  # (E, N_out, N)
-    g_rec = torch.zeros_like(weights.recurrent)
-    g_in = torch.zeros_like(weights.inputs)
-    g_out = torch.zeros_like(weights.readout)
-    value = torch.zeros(E, dtype=x.dtype, device=x.device)
-    if rflo:
-        trace = torch.zeros(E, B, N, N, dtype=x.dtype, device=x.device)  # p[j, i]
-        trace_in = torch.zeros(E, B, network.input_size, N, dtype=x.dtype, device=x.device)
-    else:
-        trace = torch.zeros(E, B, N, dtype=x.dtype, device=x.device)  # eps_j
-        trace_in = torch.zeros(E, B, network.input_size, dtype=x.dtype, device=x.device)
-    h = torch.zeros(E, B, N, dtype=x.dtype, device=x.device)
-    for t in range(T):
-        previous = network.rate(h)
-        h = network.step(weights, h, x[:, :, t])
-        rate, slope = network.rate(h), network.rate_derivative(h)
-        y = torch.bmm(rate, weights.readout)
-        step_targets, step_mask = targets[:, :, t], mask[:, :, t]
-        if loss == "mse":
-            delta = step_mask * (y - step_targets) / total[:, :, 0]
-            value += 0.5 * (step_mask * (y - step_targets) ** 2).sum((1, 2)) / total.flatten()
-        else:
-            logp = torch.log_softmax(y, -1)
-            onehot = torch.nn.functional.one_hot(step_targets, y.shape[-1]).to(y.dtype)
-            weight = (step_mask / total[:, :, 0]).unsqueeze(-1)
-            delta = (logp.exp() - onehot) * weight
-            value -= (weight * onehot * logp).sum((1, 2))
-        g_out += torch.bmm(rate.transpose(1, 2), delta)
-        signal = torch.bmm(delta, back)  # (E, B, N) learning signal
-        if rflo:
-            psi = slope.unsqueeze(2)
-            trace.mul_(alpha).add_(previous.unsqueeze(3) * psi, alpha=1 - alpha)
-            trace_in.mul_(alpha).add_(x[:, :, t].unsqueeze(3) * psi, alpha=1 - alpha)
-            g_rec += (trace * signal.unsqueeze(2)).sum(1)
-            g_in += (trace_in * signal.unsqueeze(2)).sum(1)
-        else:
-            local = signal * slope
-            trace.mul_(alpha).add_(previous, alpha=1 - alpha)
-            trace_in.mul_(alpha).add_(x[:, :, t], alpha=1 - alpha)
-            g_rec += torch.bmm(trace.transpose(1, 2), local)
-            g_in += torch.bmm(trace_in.transpose(1, 2), local)
-    return RateWeights(g_rec, g_in, g_out), value
+def _rflo(network, weights, x, targets, mask, loss, feedback):
+    run = _unroll(network, weights, x, targets, mask, loss)
+    E, T, B, N = run.hidden.shape
+    alpha, leak = network.alpha, 1 - network.alpha
+    signal = torch.bmm(run.delta, feedback).view(E, T, B, N)
+    if alpha:
+        for t in range(T - 2, -1, -1):
+            signal[:, t].add_(signal[:, t + 1], alpha=alpha)
+    local = signal.mul_(network.rate_derivative(run.hidden)).mul_(leak)
+    return _weight_gradients(run, local, _shifted(run.rates), run.inputs), run.loss
