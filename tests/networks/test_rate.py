@@ -78,3 +78,17 @@ def test_bad_configurations_are_rejected(kwargs, message):
     options.update(kwargs)
     with pytest.raises(ValueError, match=message):
         LeakyRateNetwork(**options)
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh"])
+def test_jacobian_product_equals_the_jacobian_times_the_vectors(activation):
+    net = LeakyRateNetwork(
+        1, 6, 1, ensemble_size=2, gain=[0.5, 1.5], activation=activation, dtype=torch.float64
+    )
+    weights = net.init([0, 1])
+    h, vectors = (
+        torch.randn(2, 3, 6, dtype=torch.float64),
+        torch.randn(2, 3, 6, 4, dtype=torch.float64),
+    )
+    expected = net.jacobian(weights, h) @ vectors
+    torch.testing.assert_close(net.jacobian_product(weights, h, vectors), expected)

@@ -2,6 +2,7 @@
 
 import torch
 
+from neurodyn import _random
 from neurodyn.tasks.romo import Romo
 
 
@@ -37,3 +38,11 @@ def test_accuracy_reads_the_response_window():
     batch = task.sample(100, torch.Generator().manual_seed(1))
     assert task.accuracy(batch.targets[None], batch)["all"].tolist() == [1.0]
     assert task.accuracy(batch.targets[None].flip(-1), batch)["all"].tolist() == [0.0]
+
+
+def test_member_streams_are_consecutive_trials_back_to_back():
+    task, keys = Romo(), _random.member_keys([0, 1], "task")
+    streams = task.sample_member_streams(3, 4, keys, counter=2)
+    trials = task.sample_members(12, keys, 2).inputs  # (E, 12, 56, 1)
+    assert streams.shape == (2, 3, 4 * 56, 1)
+    assert torch.equal(streams[1, 2, 56:112], trials[1, 2 * 4 + 1])

@@ -29,7 +29,7 @@ from neurodyn._checks import check_positive_int  # noqa: E402
 from neurodyn.config import to_dict  # noqa: E402
 from neurodyn.experiments import Experiment, register  # noqa: E402
 from neurodyn.experiments._stages import Stages  # noqa: E402
-from neurodyn.networks.rate import LeakyRateNetwork  # noqa: E402
+from neurodyn.networks.rate import LeakyRateNetwork, RateWeights  # noqa: E402
 from neurodyn.runs import RunFolder  # noqa: E402
 from neurodyn.tasks.decision import DelayMatchSample, PerceptualDecision  # noqa: E402
 from neurodyn.tasks.romo import Romo  # noqa: E402
@@ -77,10 +77,9 @@ def logged_losses(losses: torch.Tensor, window: int) -> torch.Tensor:
     return usable.view(-1, window, losses.shape[1]).mean(1)
 
 
-def _train(stages, name, config, task, alpha, rule, progress):
+def ensemble(config: RateGainConfig, task, alpha: float) -> tuple[LeakyRateNetwork, list[int]]:
+    """One network per (gain, learning rate, seed) member of ``config`` and their seeds."""
     members = config.members()
-    if stages.done(name):
-        return stages.values(name)
     network = LeakyRateNetwork(
         task.input_size,
         config.hidden_size,
@@ -89,14 +88,33 @@ def _train(stages, name, config, task, alpha, rule, progress):
         gain=[g for g, _, _ in members],
         alpha=alpha,
     )
-    seeds = [s for _, _, s in members]
-    weights = network.init(seeds)
+    return network, [s for _, _, s in members]
+
+
+def train_stage(
+    stages: Stages,
+    name: str,
+    config: RateGainConfig,
+    task,
+    alpha: float,
+    rule: str,
+    progress: bool,
+    *,
+    initial: RateWeights | None = None,
+) -> dict:
+    """Train every member with ``rule`` from ``initial`` (default: its initialisation),
+    score fresh trials, and keep losses, accuracy and the trained weights as stage
+    ``name``; a finished stage returns its stored values."""
+    if stages.done(name):
+        return stages.values(name)
+    network, seeds = ensemble(config, task, alpha)
+    weights = network.init(seeds) if initial is None else initial
     feedback = None
     if rule == "rflo":
         gen = _random.generator(config.seeds[0], "init")
         scale = 1 / np.sqrt(config.hidden_size)
         feedback = (
-            torch.rand(len(members), task.output_size, config.hidden_size, generator=gen) * 2 - 1
+            torch.rand(len(seeds), task.output_size, config.hidden_size, generator=gen) * 2 - 1
         ) * scale
     weights, losses = train_rate(
         network,
@@ -104,7 +122,7 @@ def _train(stages, name, config, task, alpha, rule, progress):
         task,
         rule=rule,
         iterations=config.iterations,
-        learning_rate=[lr for _, lr, _ in members],
+        learning_rate=[lr for _, lr, _ in config.members()],
         seeds=seeds,
         batch_size=config.batch_size,
         feedback=feedback,
@@ -115,44 +133,63 @@ def _train(stages, name, config, task, alpha, rule, progress):
         outputs, _ = network.run(weights, test.inputs)
     accuracy = {key: value.tolist() for key, value in task.accuracy(outputs, test).items()}
     values = {"losses": losses.T.tolist(), "accuracy": accuracy}
-    stages.save(name, done=True, values=values)
+    stages.save(name, done=True, values=values, **weights.tensors())
     return values
+
+
+def stage_weights(stages: Stages, name: str) -> RateWeights:
+    """The trained weights a finished :func:`train_stage` kept."""
+    return RateWeights(*(stages.tensor(name, key) for key in ("recurrent", "inputs", "readout")))
+
+
+def selected_members(config: RateGainConfig, losses: torch.Tensor) -> dict[float, tuple]:
+    """Per gain, the learning rate with the lowest mean over seeds of the last 20 logged
+    losses (the lab code's criterion) and the indices of its members: {gain: (lr, index)}."""
+    members = config.members()
+    criterion = logged_losses(losses, config.log_every)[-20:].mean(0)
+    selected = {}
+    for gain in config.gains:
+        best_lr, best_index, best_score = None, [], float("inf")
+        for lr in config.learning_rates:
+            index = [i for i, m in enumerate(members) if m[0] == gain and m[1] == lr]
+            score = float(criterion[index].mean())
+            if score < best_score:
+                best_lr, best_index, best_score = lr, index, score
+        selected[gain] = (best_lr, best_index)
+    return selected
+
+
+def gain_rows(config: RateGainConfig, values: dict) -> dict[str, dict]:
+    """Per gain, at the selected learning rate: loss curve (mean and sd over seeds), loss
+    at iteration 200 and at the end, and accuracy."""
+    losses = torch.tensor(values["losses"]).T  # (I, E)
+    logged = logged_losses(losses, config.log_every)
+    per_gain = {}
+    for gain, (best_lr, index) in selected_members(config, losses).items():
+        curve = logged[:, index]
+        at_200 = losses[min(199, losses.shape[0] - 1), index]
+        per_gain[f"{gain:g}"] = {
+            "learning_rate": best_lr,
+            "curve_mean": curve.mean(1).tolist(),
+            "curve_sd": curve.std(1, correction=0).tolist(),
+            "loss_200": [float(at_200.mean()), float(at_200.std(correction=0))],
+            "loss_final": [float(curve[-1].mean()), float(curve[-1].std(correction=0))],
+            "accuracy": {
+                k: float(np.mean([v[i] for i in index])) for k, v in values["accuracy"].items()
+            },
+        }
+    return per_gain
 
 
 def run(config: RateGainConfig, folder: RunFolder, progress: bool = True) -> dict:
     stages = Stages(folder)
-    members = config.members()
     result = {"experiment": "rate-gain", "config": to_dict(config), "runs": {}}
     for task_name in config.tasks:
         task, alpha = TASKS[task_name]
         for rule in config.rules:
-            values = _train(stages, f"{task_name} {rule}", config, task, alpha, rule, progress)
-            losses = torch.tensor(values["losses"]).T  # (I, E)
-            logged = logged_losses(losses, config.log_every)
-            criterion = logged[-20:].mean(0)  # the lab code's selection statistic
-            per_gain = {}
-            for gain in config.gains:
-                best_lr, best_score = None, float("inf")
-                for lr in config.learning_rates:
-                    index = [i for i, m in enumerate(members) if m[0] == gain and m[1] == lr]
-                    score = float(criterion[index].mean())
-                    if score < best_score:
-                        best_lr, best_score = lr, score
-                index = [i for i, m in enumerate(members) if m[0] == gain and m[1] == best_lr]
-                curve = logged[:, index]
-                at_200 = losses[min(199, losses.shape[0] - 1), index]
-                per_gain[f"{gain:g}"] = {
-                    "learning_rate": best_lr,
-                    "curve_mean": curve.mean(1).tolist(),
-                    "curve_sd": curve.std(1, correction=0).tolist(),
-                    "loss_200": [float(at_200.mean()), float(at_200.std(correction=0))],
-                    "loss_final": [float(curve[-1].mean()), float(curve[-1].std(correction=0))],
-                    "accuracy": {
-                        k: float(np.mean([v[i] for i in index]))
-                        for k, v in values["accuracy"].items()
-                    },
-                }
-            result["runs"][f"{task_name} {rule}"] = per_gain
+            name = f"{task_name} {rule}"
+            values = train_stage(stages, name, config, task, alpha, rule, progress)
+            result["runs"][name] = gain_rows(config, values)
     folder.write_result(result)
     plot(result, folder)
     return result

@@ -172,3 +172,23 @@ class LeakyRateNetwork:
         coupled = weights.recurrent.transpose(1, 2).unsqueeze(1) * slope.unsqueeze(2)
         eye = torch.eye(N, dtype=h.dtype, device=h.device)
         return self.alpha * eye + (1 - self.alpha) * coupled
+
+    def jacobian_product(
+        self, weights: RateWeights, h: torch.Tensor, vectors: torch.Tensor
+    ) -> torch.Tensor:
+        """J(h) @ vectors for h = h_{t-1} (E, B, N) and vectors (E, B, N, k), without forming J.
+
+        J v = alpha v + (1 - alpha) W_h^T (f'(h) * v) in the stored layout: one fused
+        batched product per member over all its trajectories and vectors, and an autograd
+        graph that keeps (E, B, N, k) per step instead of (E, B, N, N) (Lyapunov spectra
+        and gradient flossing, spec sections 5.1 and 6). Works on the vectors as rows
+        (E, B * k, N); the result is column-major, the layout ``torch.linalg.qr`` takes
+        and returns, so a QR loop copies nothing.
+        """
+        E, B, N, k = vectors.shape
+        rows = vectors.mT.reshape(E, B * k, N)  # a view when vectors are column-major
+        scaled = (vectors.mT * self.rate_derivative(h).unsqueeze(-2)).reshape(E, B * k, N)
+        pushed = torch.baddbmm(
+            rows, scaled, weights.recurrent, beta=self.alpha, alpha=1 - self.alpha
+        )
+        return pushed.view(E, B, k, N).mT

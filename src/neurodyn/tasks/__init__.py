@@ -1,12 +1,12 @@
 """Tasks and data sets."""
 
 from neurodyn.tasks._base import ClassificationData as ClassificationData
+from neurodyn.tasks.decision import DelayMatchSample as DelayMatchSample
+from neurodyn.tasks.decision import PerceptualDecision as PerceptualDecision
 from neurodyn.tasks.digits import digit_patterns as digit_patterns
 from neurodyn.tasks.digits import two_bars as two_bars
 from neurodyn.tasks.mnist import entangled_mnist as entangled_mnist
 from neurodyn.tasks.mnist import load_mnist as load_mnist
-from neurodyn.tasks.patterns import prototype_patterns as prototype_patterns
-from neurodyn.tasks.decision import DelayMatchSample as DelayMatchSample
-from neurodyn.tasks.decision import PerceptualDecision as PerceptualDecision
 from neurodyn.tasks.neurogym import NeurogymTask as NeurogymTask
+from neurodyn.tasks.patterns import prototype_patterns as prototype_patterns
 from neurodyn.tasks.romo import Romo as Romo

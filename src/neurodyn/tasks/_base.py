@@ -66,3 +66,14 @@ class TrialSampling:
         """``batch`` trials per ensemble member from counter-based keys: (E, B, T, ...)."""
         check_positive_int("batch", batch)
         return self.generate(batch, Draws(keys=keys, counter=counter))
+
+    def sample_member_streams(
+        self, batch: int, trials: int, keys: torch.Tensor, counter: int
+    ) -> torch.Tensor:
+        """Inputs of ``batch`` streams of ``trials`` consecutive trials per member:
+        (E, B, trials * T, N_in), trials back to back like neurogym's ``Dataset`` (the
+        input streams of Lyapunov spectra and gradient flossing, spec section 5.3)."""
+        check_positive_int("trials", trials)
+        inputs = self.sample_members(batch * trials, keys, counter).inputs
+        members, _, steps, channels = inputs.shape
+        return inputs.reshape(members, batch, trials * steps, channels)

@@ -1,11 +1,13 @@
-"""``train_rate``: leaky rate RNNs on trial-based tasks with BPTT, e-prop or RFLO + Adam.
+"""``train_rate``: leaky rate RNNs on trial-based tasks with BPTT, e-prop or RFLO + Adam,
+or gradient-flossing pretraining.
 
 Every iteration draws a batch of trials per member, all members in one vectorised call
 from counter-based streams (the member's ``"task"`` key and the iteration), computes the
-gradients of the chosen rule (:mod:`neurodyn.rules.gradients`) and applies Adam with the
-member's own learning rate (Kingma & Ba 2015, PyTorch's defaults: betas 0.9 / 0.999,
-eps 1e-8, bias correction). Both are elementwise per member, so an ensemble member's
-trajectory equals its single run.
+gradients of the chosen rule (:mod:`neurodyn.rules.gradients`, or
+:class:`~neurodyn.rules.flossing.GradientFlossing` on streams of trials from a separate
+split of the task stream) and applies Adam with the member's own learning rate (Kingma &
+Ba 2015, PyTorch's defaults: betas 0.9 / 0.999, eps 1e-8, bias correction). Both are
+elementwise per member, so an ensemble member's trajectory equals its single run.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from neurodyn import _random
 from neurodyn._checks import MemberValue, check_choice, check_positive_int, member_values
 from neurodyn.networks.rate import LeakyRateNetwork, RateWeights
 from neurodyn.rules import gradients
+from neurodyn.rules.flossing import GradientFlossing
 
 RULES = ("bptt", "eprop", "rflo")
 
@@ -64,7 +67,7 @@ def train_rate(
     weights: RateWeights,
     task,
     *,
-    rule: str,
+    rule: str | GradientFlossing,
     iterations: int,
     learning_rate: MemberValue,
     seeds: Sequence[int],
@@ -74,10 +77,14 @@ def train_rate(
 ) -> tuple[RateWeights, torch.Tensor]:
     """Train for ``iterations``; returns the weights and the loss per iteration (I, E).
 
-    ``task`` has ``sample_members(batch, keys, counter)``, ``input_size``, ``output_size``
-    and ``loss``; ``feedback`` (E, N_out, N) is RFLO's fixed random matrix.
+    ``rule`` is ``"bptt"``, ``"eprop"``, ``"rflo"`` or a :class:`GradientFlossing` (whose
+    loss is L_flossing). ``task`` has ``sample_members(batch, keys, counter)``,
+    ``input_size``, ``output_size`` and ``loss``; ``feedback`` (E, N_out, N) is RFLO's
+    fixed random matrix.
     """
-    check_choice("rule", rule, RULES)
+    flossing = isinstance(rule, GradientFlossing)
+    if not flossing:
+        check_choice("rule", rule, RULES)
     check_positive_int("iterations", iterations)
     check_positive_int("batch_size", batch_size)
     if (task.input_size, task.output_size) != (network.input_size, network.output_size):
@@ -96,25 +103,37 @@ def train_rate(
         device=network.device,
     )
     keys = _random.member_keys(
-        _random.member_seeds(list(seeds), network.ensemble_size), "task", network.device
+        _random.member_seeds(list(seeds), network.ensemble_size),
+        "task",
+        network.device,
+        salt=rule.stream_salt if flossing else 0,
     )
     state = AdamState.zeros_like(weights)
     losses = []
     for iteration in tqdm(range(iterations), disable=not progress, unit="it", mininterval=2.0):
-        trials = task.sample_members(batch_size, keys, iteration)  # (E, B, T, ...) at once
-        x = trials.inputs.to(network.device, network.dtype)
-        targets = trials.targets.to(network.device)
-        mask = trials.mask.to(network.device, network.dtype)
-        if task.loss == "mse":
-            targets = targets.to(network.dtype)
-        if rule == "bptt":
-            grads, loss = gradients.bptt_gradients(network, weights, x, targets, mask, task.loss)
-        elif rule == "eprop":
-            grads, loss = gradients.eprop_gradients(network, weights, x, targets, mask, task.loss)
+        if flossing:
+            grads, loss = rule.gradients(network, weights, task, batch_size, keys, iteration)
         else:
-            grads, loss = gradients.rflo_gradients(
-                network, weights, x, targets, mask, task.loss, feedback=feedback
+            grads, loss = _task_gradients(
+                network, weights, task, rule, batch_size, keys, iteration, feedback
             )
         weights = adam_update(weights, grads, state, rates)
         losses.append(loss)
     return weights, torch.stack(losses)
+
+
+def _task_gradients(network, weights, task, rule, batch_size, keys, iteration, feedback):
+    """The rule's gradients and task loss on the iteration's batch of trials."""
+    trials = task.sample_members(batch_size, keys, iteration)  # (E, B, T, ...) at once
+    x = trials.inputs.to(network.device, network.dtype)
+    targets = trials.targets.to(network.device)
+    mask = trials.mask.to(network.device, network.dtype)
+    if task.loss == "mse":
+        targets = targets.to(network.dtype)
+    if rule == "bptt":
+        return gradients.bptt_gradients(network, weights, x, targets, mask, task.loss)
+    if rule == "eprop":
+        return gradients.eprop_gradients(network, weights, x, targets, mask, task.loss)
+    return gradients.rflo_gradients(
+        network, weights, x, targets, mask, task.loss, feedback=feedback
+    )

@@ -1,0 +1,333 @@
+"""Max Lyapunov exponent vs gain, before and after training, and flossing before e-prop
+(Liu, Zhang & Liu, arXiv 2410.11164, figures 3 and 4).
+
+Spec ``rate-rnn-eprop-lyapunov.md`` sections 5, 6 and 8. The networks are trained by the
+``rate-gain`` machinery (every (gain, learning rate, seed) in one ensemble, the learning
+rate selected per gain by the lab code's criterion); the figures show mean +- sd over
+seeds at the selected rates.
+
+* Figure 3: lambda_1 (natural log per step) before and after training vs gain, for BPTT
+  and e-prop. Expected (spec 8): increasing with gain before training, about 0 after,
+  the largest change at small gains.
+* Figure 4: e-prop from the initialisation and from 100 iterations of local gradient
+  flossing (:class:`~neurodyn.rules.flossing.GradientFlossing`, Adam), loss curves per
+  gain; expected to help most at sub-optimal (small) gains.
+
+lambda_1 is measured with :func:`~neurodyn.analysis.lyapunov.lyapunov_spectrum` along
+streams of consecutive task trials from h = 0, the first trial the warm-up, QR every
+step (spec 5.3), on each member's own ``"evaluation"`` streams (the same before and after
+training). It is computed in float64: with ReLU and gain 2 some trajectories grow without
+bound and overflow float32 within a few hundred steps, while their Jacobians, which only
+see the signs of h, stay well defined.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+from neurodyn import _random  # noqa: E402
+from neurodyn._checks import check_choice, check_positive_int  # noqa: E402
+from neurodyn.analysis.lyapunov import StepDynamics, lyapunov_spectrum  # noqa: E402
+from neurodyn.config import to_dict  # noqa: E402
+from neurodyn.experiments import Experiment, register  # noqa: E402
+from neurodyn.experiments._stages import Stages  # noqa: E402
+from neurodyn.experiments.rate_gain import (  # noqa: E402
+    TASKS,
+    RateGainConfig,
+    ensemble,
+    gain_rows,
+    selected_members,
+    stage_weights,
+    train_stage,
+)
+from neurodyn.networks.rate import LeakyRateNetwork, RateWeights  # noqa: E402
+from neurodyn.rules.flossing import FORMS, GradientFlossing  # noqa: E402
+from neurodyn.runs import RunFolder  # noqa: E402
+from neurodyn.training.rate import train_rate  # noqa: E402
+
+# Spec 5.3 prototype (Romo, alpha = 0.5, N = 64, untrained, 3 seeds, stream protocol).
+SPEC_PROTOTYPE_BEFORE = {"0.2": -0.58, "0.5": -0.42, "1": -0.21, "1.5": 0.0, "2": 0.02}
+
+
+@dataclass(frozen=True)
+class RateLyapunovConfig(RateGainConfig):
+    """The ``rate-gain`` training fields, then the Lyapunov protocol and flossing."""
+
+    tasks: tuple[str, ...] = ("romo",)
+    lyapunov_trajectories: int = 16
+    lyapunov_trials: int = 10
+    flossing_iterations: int = 100
+    flossing_learning_rate: float = 1e-3
+    flossing_exponents: int = 1
+    flossing_batch_size: int = 16
+    flossing_trials: int = 2
+    flossing_form: str = "local"
+    flossing_detach_basis: bool = False
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        for name in (
+            "lyapunov_trajectories",
+            "flossing_iterations",
+            "flossing_exponents",
+            "flossing_batch_size",
+        ):
+            check_positive_int(name, getattr(self, name))
+        check_positive_int("lyapunov_trials", self.lyapunov_trials, minimum=2)
+        check_positive_int("flossing_trials", self.flossing_trials, minimum=2)
+        check_choice("flossing_form", self.flossing_form, FORMS)
+        if self.flossing_exponents > self.hidden_size:
+            raise ValueError("flossing_exponents cannot exceed hidden_size")
+
+    def flossing(self) -> GradientFlossing:
+        """Streams of ``flossing_trials`` trials, the first one the warm-up (spec 5.3)."""
+        return GradientFlossing(
+            exponents=self.flossing_exponents,
+            trials=self.flossing_trials,
+            warmup_trials=1,
+            form=self.flossing_form,
+            detach_basis=self.flossing_detach_basis,
+        )
+
+
+def max_exponents(
+    network: LeakyRateNetwork,
+    weights: RateWeights,
+    task,
+    seeds: list[int],
+    *,
+    trajectories: int,
+    trials: int,
+) -> torch.Tensor:
+    """lambda_1 per member (E,): the mean over ``trajectories`` streams of ``trials``
+    trials from the member's ``"evaluation"`` key, the first trial the warm-up. In float64
+    (the step and its Jacobian follow the dtype of the weights and the state)."""
+    weights = RateWeights(*(p.to(network.device, torch.float64) for p in weights.parameters()))
+    keys = _random.member_keys(seeds, "evaluation", network.device)
+    streams = task.sample_member_streams(trajectories, trials, keys, 0)
+    streams = streams.to(network.device, torch.float64)
+    state = torch.zeros(
+        *streams.shape[:2], network.hidden_size, dtype=torch.float64, device=network.device
+    )
+    spectrum = lyapunov_spectrum(
+        StepDynamics.of_network(network, weights),
+        state,
+        streams,
+        warmup=streams.shape[2] // trials,
+    )
+    return spectrum.maximum.mean(1)
+
+
+def _mean_sd(values: torch.Tensor) -> list[float]:
+    return [float(values.mean()), float(values.std(correction=0))]
+
+
+def _floss(stages, name, config, task, alpha, progress) -> tuple[RateWeights, torch.Tensor]:
+    """Every (gain, seed) flossed from its initialisation (stage ``name``), as weights and
+    flossing losses (I, E) of the members: flossing does not depend on their learning rate."""
+    grid = replace(config, learning_rates=(config.flossing_learning_rate,))
+    if not stages.done(name):
+        network, seeds = ensemble(grid, task, alpha)
+        weights, losses = train_rate(
+            network,
+            network.init(seeds),
+            task,
+            rule=config.flossing(),
+            iterations=config.flossing_iterations,
+            learning_rate=config.flossing_learning_rate,
+            seeds=seeds,
+            batch_size=config.flossing_batch_size,
+            progress=progress,
+        )
+        stages.save(name, done=True, values={"losses": losses.T.tolist()}, **weights.tensors())
+    pairs = [(gain, seed) for gain, _, seed in grid.members()]
+    index = [pairs.index((gain, seed)) for gain, _, seed in config.members()]
+    weights = RateWeights(*(p[index] for p in stage_weights(stages, name).parameters()))
+    return weights, torch.tensor(stages.values(name)["losses"]).T[:, index]
+
+
+def _task_results(stages: Stages, config: RateLyapunovConfig, task_name: str, progress) -> dict:
+    task, alpha = TASKS[task_name]
+    network, seeds = ensemble(config, task, alpha)
+
+    def measure(weights: RateWeights) -> torch.Tensor:
+        return max_exponents(
+            network,
+            weights,
+            task,
+            seeds,
+            trajectories=config.lyapunov_trajectories,
+            trials=config.lyapunov_trials,
+        )
+
+    members = config.members()  # the initialisation does not depend on the learning rate
+    by_seed = {
+        gain: [i for i, m in enumerate(members) if m[:2] == (gain, config.learning_rates[0])]
+        for gain in config.gains
+    }
+    before = measure(network.init(seeds))
+    result = {
+        "max_exponent_before": {f"{g:g}": _mean_sd(before[i]) for g, i in by_seed.items()},
+        "max_exponent_after": {},
+        "learning_rate": {},
+    }
+    for rule in config.rules:
+        name = f"{task_name} {rule}"
+        values = train_stage(stages, name, config, task, alpha, rule, progress)
+        selected = selected_members(config, torch.tensor(values["losses"]).T)
+        after = measure(stage_weights(stages, name))
+        result["max_exponent_after"][rule] = {
+            f"{g:g}": _mean_sd(after[i]) for g, (_, i) in selected.items()
+        }
+        result["learning_rate"][rule] = {f"{g:g}": lr for g, (lr, _) in selected.items()}
+    flossed, losses = _floss(stages, f"{task_name} flossing", config, task, alpha, progress)
+    exponents = measure(flossed)
+    flossing = {
+        "max_exponent_flossed": {f"{g:g}": _mean_sd(exponents[i]) for g, i in by_seed.items()},
+        "loss_first": {f"{g:g}": _mean_sd(losses[0, i]) for g, i in by_seed.items()},
+        "loss_last": {f"{g:g}": _mean_sd(losses[-1, i]) for g, i in by_seed.items()},
+    }
+    for label, initial in (("eprop", None), ("eprop after flossing", flossed)):
+        name = f"{task_name} {label}"
+        values = train_stage(stages, name, config, task, alpha, "eprop", progress, initial=initial)
+        flossing[label] = gain_rows(config, values)
+    result["flossing"] = flossing
+    return result
+
+
+def run(config: RateLyapunovConfig, folder: RunFolder, progress: bool = True) -> dict:
+    stages = Stages(folder)
+    result = {
+        "experiment": "rate-lyapunov",
+        "config": to_dict(config),
+        "spec_prototype_before": {"romo": SPEC_PROTOTYPE_BEFORE},
+        "runs": {name: _task_results(stages, config, name, progress) for name in config.tasks},
+    }
+    folder.write_result(result)
+    plot(result, folder)
+    return result
+
+
+def summary(result: dict) -> str:
+    lines = []
+    for task_name, runs in result["runs"].items():
+        prototype = result["spec_prototype_before"].get(task_name, {})
+        lines.append(f"{task_name}: max Lyapunov exponent per step, mean +- sd over seeds")
+        for gain, before in runs["max_exponent_before"].items():
+            after = ", ".join(
+                f"{rule} {per_gain[gain][0]:+.3f}+-{per_gain[gain][1]:.3f} "
+                f"(lr {runs['learning_rate'][rule][gain]:g})"
+                for rule, per_gain in runs["max_exponent_after"].items()
+            )
+            reference = f" (spec prototype {prototype[gain]:+.2f})" if gain in prototype else ""
+            lines.append(
+                f"  gain {gain:>4}: before {before[0]:+.3f}+-{before[1]:.3f}{reference}; "
+                f"after {after}"
+            )
+        flossing = runs["flossing"]
+        lines.append(f"{task_name}: e-prop without / after flossing")
+        for gain, flossed in flossing["max_exponent_flossed"].items():
+            plain, pretrained = flossing["eprop"][gain], flossing["eprop after flossing"][gain]
+            lines.append(
+                f"  gain {gain:>4}: flossed lambda_1 {flossed[0]:+.3f}+-{flossed[1]:.3f}; loss "
+                f"at 200 {plain['loss_200'][0]:.4f} / {pretrained['loss_200'][0]:.4f}, final "
+                f"{plain['loss_final'][0]:.4f} / {pretrained['loss_final'][0]:.4f}"
+            )
+    return "\n".join(lines)
+
+
+def plot(result: dict, folder: RunFolder) -> None:
+    _plot_exponents(result, folder)
+    _plot_flossing(result, folder)
+
+
+def _errorbars(ax, per_gain: dict, **style) -> None:
+    gains = [float(g) for g in per_gain]
+    values = np.array(list(per_gain.values()))
+    ax.errorbar(gains, values[:, 0], yerr=values[:, 1], capsize=3, marker="o", **style)
+
+
+def _plot_exponents(result: dict, folder: RunFolder) -> None:
+    """Figure 3: lambda_1 before and after training vs gain, one panel per rule."""
+    runs = result["runs"]
+    rules = list(next(iter(runs.values()))["max_exponent_after"])
+    fig, axes = plt.subplots(
+        len(runs), len(rules), figsize=(4.2 * len(rules), 3.4 * len(runs)), squeeze=False
+    )
+    for row, (task_name, task_runs) in zip(axes, runs.items(), strict=True):
+        prototype = result["spec_prototype_before"].get(task_name, {})
+        for ax, rule in zip(row, rules, strict=True):
+            _errorbars(ax, task_runs["max_exponent_before"], label="before training")
+            _errorbars(ax, task_runs["max_exponent_after"][rule], label="after training")
+            if prototype:
+                ax.plot(
+                    [float(g) for g in prototype],
+                    list(prototype.values()),
+                    "k:",
+                    label="spec prototype (before)",
+                )
+            ax.axhline(0, color="grey", lw=0.8)
+            ax.set_xlabel("gain")
+            ax.set_title(f"{task_name} {rule}")
+        row[0].set_ylabel("max Lyapunov exponent (per step)")
+    axes[0][0].legend(fontsize=7)
+    fig.tight_layout()
+    folder.save_figure(fig, "max_exponent.png")
+    plt.close(fig)
+
+
+def _plot_flossing(result: dict, folder: RunFolder) -> None:
+    """Figure 4: e-prop loss curves with and without flossing, one panel per gain."""
+    runs = result["runs"]
+    every = result["config"]["log_every"]
+    gains = list(next(iter(runs.values()))["flossing"]["eprop"])
+    fig, axes = plt.subplots(
+        len(runs), len(gains), figsize=(3.6 * len(gains), 3.2 * len(runs)), squeeze=False
+    )
+    for row, (task_name, task_runs) in zip(axes, runs.items(), strict=True):
+        for ax, gain in zip(row, gains, strict=True):
+            for label in ("eprop", "eprop after flossing"):
+                curve = task_runs["flossing"][label][gain]
+                mean, sd = np.array(curve["curve_mean"]), np.array(curve["curve_sd"])
+                steps = (np.arange(len(mean)) + 1) * every
+                ax.plot(steps, mean, label=label)
+                ax.fill_between(steps, np.maximum(mean - sd, 1e-6), mean + sd, alpha=0.2)
+            ax.set_yscale("log")
+            ax.set_xlabel("iteration")
+            ax.set_title(f"{task_name}, gain {gain}")
+        row[0].set_ylabel("loss (running mean)")
+    axes[0][0].legend(fontsize=7)
+    fig.tight_layout()
+    folder.save_figure(fig, "flossing.png")
+    plt.close(fig)
+
+
+register(
+    Experiment(
+        "rate-lyapunov",
+        "Max Lyapunov exponent before/after BPTT and e-prop, and flossing before e-prop "
+        "(Liu et al. 2024, figures 3-4)",
+        RateLyapunovConfig,
+        run,
+        summary,
+        lambda: RateLyapunovConfig(
+            gains=(0.2, 1.0),
+            learning_rates=(3e-3,),
+            seeds=(0, 1),
+            hidden_size=32,
+            iterations=300,
+            log_every=50,
+            test_trials=200,
+            lyapunov_trajectories=8,
+            lyapunov_trials=4,
+            flossing_batch_size=8,
+        ),
+    )
+)
