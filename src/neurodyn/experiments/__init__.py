@@ -53,7 +53,9 @@ def _load_all() -> None:
         free_energy_replay,
         free_energy_sequence,
         rate_gain,
+        rate_lyapunov,
         steering_emnist,
+        steering_phase_transition,
     )
 
 
