@@ -11,6 +11,11 @@ needs about 7 minutes per configuration here, their JAX version about 0.9 s).
 
 from __future__ import annotations
 
+import os
+
+# As the neurodyn command does: large tensors on transparent huge pages (PyTorch's opt-in).
+os.environ.setdefault("THP_MEM_ALLOC_ENABLE", "1")
+
 import argparse
 import time
 

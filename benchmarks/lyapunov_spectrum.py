@@ -17,6 +17,11 @@ itself dominates both, so a last line shows the ensemble re-orthonormalising onl
 
 from __future__ import annotations
 
+import os
+
+# As the neurodyn command does: large tensors on transparent huge pages (PyTorch's opt-in).
+os.environ.setdefault("THP_MEM_ALLOC_ENABLE", "1")
+
 import argparse
 import math
 import time

@@ -12,6 +12,11 @@ network-iterations per second of the ensemble over the loop (target >= 20).
 
 from __future__ import annotations
 
+import os
+
+# As the neurodyn command does: large tensors on transparent huge pages (PyTorch's opt-in).
+os.environ.setdefault("THP_MEM_ALLOC_ENABLE", "1")
+
 import argparse
 import math
 import time

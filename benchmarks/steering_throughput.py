@@ -18,6 +18,11 @@ adds only the rows of flipped units afterwards, so it can exceed the matmul rate
 
 from __future__ import annotations
 
+import os
+
+# As the neurodyn command does: large tensors on transparent huge pages (PyTorch's opt-in).
+os.environ.setdefault("THP_MEM_ALLOC_ENABLE", "1")
+
 import argparse
 import time
 

@@ -122,16 +122,25 @@ def _unroll(network, weights, x, targets, mask, loss) -> _Unrolled:
     E, B, T, n_in = x.shape
     N, alpha, leak = network.hidden_size, network.alpha, 1 - network.alpha
     inputs = x.transpose(1, 2).reshape(E, T * B, n_in)
-    hidden = torch.bmm(inputs, weights.inputs).mul_(leak).view(E, T, B, N)  # + W_h r_{t-1}
+    hidden = _times(inputs, weights.inputs).mul_(leak).view(E, T, B, N)  # + W_h r_{t-1}
     h = hidden[:, 0].contiguous()  # h_{-1} = 0
     for t in range(1, T):
         h_t = torch.baddbmm(hidden[:, t], network.rate(h), weights.recurrent, alpha=leak)
         hidden[:, t] = h = h_t.add_(h, alpha=alpha) if alpha else h_t
     rates = network.rate(hidden)
-    outputs = torch.bmm(rates.view(E, T * B, N), weights.readout).view(E, T, B, -1)
-    outputs = outputs.transpose(1, 2)  # (E, B, T, N_out)
+    # y^T = w^T r^T: (E, N_out, T * B), a wide product instead of a narrow one
+    outputs = torch.bmm(weights.readout.transpose(1, 2), _rows(rates))
+    outputs = outputs.view(E, -1, T, B).permute(0, 3, 2, 1)  # (E, B, T, N_out)
     delta = output_error(outputs, targets, mask, loss).transpose(1, 2).reshape(E, T * B, -1)
     return _Unrolled(inputs, hidden, rates, delta, task_loss(outputs, targets, mask, loss))
+
+
+def _times(rows: torch.Tensor, matrix: torch.Tensor) -> torch.Tensor:
+    """rows (E, M, K) @ matrix (E, K, N); for K = 1 as a broadcast product (MKL's bmm
+    with an inner size of 1 is over ten times slower than the product it computes)."""
+    if rows.shape[-1] == 1:
+        return rows * matrix
+    return torch.bmm(rows, matrix)
 
 
 def _rows(tensor: torch.Tensor) -> torch.Tensor:
@@ -141,20 +150,16 @@ def _rows(tensor: torch.Tensor) -> torch.Tensor:
 
 
 def _weight_gradients(run: _Unrolled, local: torch.Tensor, previous: torch.Tensor, input_traces):
-    """g(W_h) = sum_t previous_t^T local_t, g(W_x) = sum_t input_traces_t^T local_t and
-    g(w) = sum_t r_t^T delta_t, each one product over all steps and trials."""
+    """g(W_h) = sum_{t >= 1} previous_{t-1}^T local_t, g(W_x) = sum_t input_traces_t^T
+    local_t and g(w) = sum_t r_t^T delta_t, each one product over all steps and trials;
+    ``previous`` (E, T, B, N) is r or the traces eps_{t+1} built from r up to step t."""
     E, T, B, N = local.shape
-    flat = local.reshape(E, T * B, N)
+    later = local[:, 1:].reshape(E, (T - 1) * B, N)  # views: the layout is time-major
     return RateWeights(
-        torch.bmm(_rows(previous), flat),
-        torch.bmm(input_traces.transpose(1, 2), flat),
-        torch.bmm(_rows(run.rates), run.delta),
+        torch.bmm(_rows(previous[:, :-1]), later),
+        torch.bmm(input_traces.transpose(1, 2), local.view(E, T * B, N)),
+        torch.bmm(run.delta.transpose(1, 2), run.rates.view(E, T * B, N)).transpose(1, 2),
     )
-
-
-def _shifted(rates: torch.Tensor) -> torch.Tensor:
-    """r_{t-1} for every t, with r_{-1} = 0: (E, T, B, N)."""
-    return torch.nn.functional.pad(rates[:, :-1], (0, 0, 0, 0, 1, 0))
 
 
 @torch.no_grad()
@@ -168,12 +173,12 @@ def _manual_bptt(network, weights, x, targets, mask, loss):
     # a_t = dL/dh_t, starting from its direct part psi_t * (delta_t w^T)
     adjoint = torch.bmm(run.delta, weights.readout.transpose(1, 2)).view(E, T, B, N)
     adjoint.mul_(slope)
-    recurrent_t = weights.recurrent.transpose(1, 2).contiguous()
+    recurrent_t = weights.recurrent.transpose(1, 2).mul(leak)  # (1 - alpha) W_h^T
     following = adjoint[:, T - 1].contiguous()
     for t in range(T - 2, -1, -1):
-        a_t = torch.bmm(following, recurrent_t).mul_(slope[:, t]).mul_(leak).add_(adjoint[:, t])
+        a_t = torch.bmm(following, recurrent_t).mul_(slope[:, t]).add_(adjoint[:, t])
         adjoint[:, t] = following = a_t.add_(following, alpha=alpha) if alpha else a_t
-    grads = _weight_gradients(run, adjoint.mul_(leak), _shifted(run.rates), run.inputs)
+    grads = _weight_gradients(run, adjoint.mul_(leak), run.rates, run.inputs)
     return grads, run.loss
 
 
@@ -202,8 +207,8 @@ def _eprop_online(network, weights, x, targets, mask, loss):
     alpha, leak = network.alpha, 1 - network.alpha
     signal = torch.bmm(run.delta, weights.readout.transpose(1, 2)).view(E, T, B, N)
     local = signal.mul_(network.rate_derivative(run.hidden))
-    traces = _shifted(run.rates).mul_(leak)  # (1 - alpha) r_{t-1}, then filtered
-    input_traces = run.inputs.view(E, T, B, -1).mul(leak)
+    traces = run.rates.mul(leak)  # [:, t] becomes eps_{t+1}, made of r_0 ... r_t
+    input_traces = run.inputs.view(E, T, B, -1).mul(leak)  # [:, t] becomes eps^x_t
     if alpha:
         for t in range(1, T):
             traces[:, t].add_(traces[:, t - 1], alpha=alpha)
@@ -241,4 +246,4 @@ def _rflo(network, weights, x, targets, mask, loss, feedback):
         for t in range(T - 2, -1, -1):
             signal[:, t].add_(signal[:, t + 1], alpha=alpha)
     local = signal.mul_(network.rate_derivative(run.hidden)).mul_(leak)
-    return _weight_gradients(run, local, _shifted(run.rates), run.inputs), run.loss
+    return _weight_gradients(run, local, run.rates, run.inputs), run.loss
