@@ -110,7 +110,8 @@ def train_rate(
     )
     state = AdamState.zeros_like(weights)
     losses = []
-    for iteration in tqdm(range(iterations), disable=not progress, unit="it", mininterval=2.0):
+    bar = tqdm(range(iterations), disable=not progress, unit="it", mininterval=2.0)
+    for iteration in bar:
         if flossing:
             grads, loss = rule.gradients(network, weights, task, batch_size, keys, iteration)
         else:
@@ -119,6 +120,8 @@ def train_rate(
             )
         weights = adam_update(weights, grads, state, rates)
         losses.append(loss)
+        if progress and (iteration + 1) % 50 == 0:  # median over members of the last 50
+            bar.set_postfix(loss=f"{float(torch.stack(losses[-50:]).mean(0).median()):.4f}")
     return weights, torch.stack(losses)
 
 
