@@ -1,5 +1,6 @@
 """Romo task: timing, amplitudes, targets and mask as Schuessler's generator."""
 
+import pytest
 import torch
 
 from neurodyn import _random
@@ -46,3 +47,18 @@ def test_member_streams_are_consecutive_trials_back_to_back():
     trials = task.sample_members(12, keys, 2).inputs  # (E, 12, 56, 1)
     assert streams.shape == (2, 3, 4 * 56, 1)
     assert torch.equal(streams[1, 2, 56:112], trials[1, 2 * 4 + 1])
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"dt": 0.0}, "dt must be positive"),
+        ({"stimulus": 0.2}, "stimulus"),
+        ({"decision_delay": -1.0}, "decision_delay"),
+        ({"delay_min": 9.0}, "delay_min"),
+        ({"min_difference": 0.6}, "minimum difference"),
+    ],
+)
+def test_bad_configurations_are_rejected(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        Romo(**kwargs)

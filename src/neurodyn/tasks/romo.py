@@ -46,6 +46,14 @@ class Romo(TrialSampling):
     loss = "mse"
 
     def __post_init__(self) -> None:
+        if not self.dt > 0:
+            raise ValueError(f"dt must be positive, got {self.dt}")
+        for name in ("stimulus", "decision"):
+            if self._steps(getattr(self, name)) < 1:
+                raise ValueError(f"{name} = {getattr(self, name)} is shorter than one step dt")
+        for name in ("fixation", "decision_delay"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
         if self.amplitude_max - self.amplitude_min <= 2 * self.min_difference:
             raise ValueError("the amplitude range leaves no pair with the minimum difference")
         if not 0 < self.delay_min <= self.delay_max:
