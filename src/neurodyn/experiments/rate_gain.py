@@ -15,6 +15,7 @@ entropy on every step).
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import matplotlib
@@ -214,20 +215,36 @@ def summary(result: dict) -> str:
 
 
 def plot(result: dict, folder: RunFolder) -> None:
+    """Loss curves per gain, a row per task and a column per rule (figures 1, 2 and 5).
+
+    The band is mean +- sd over seeds; on the log axis its lower edge is cut by the axis
+    limits, which follow the means (a diverged seed would otherwise flatten the plot).
+    """
     runs = result["runs"]
     every = result["config"]["log_every"]
-    fig, axes = plt.subplots(1, len(runs), figsize=(4.2 * len(runs), 3.6), squeeze=False)
-    for ax, (name, per_gain) in zip(axes[0], runs.items(), strict=True):
-        for gain, row in per_gain.items():
+    tasks = list(dict.fromkeys(name.split(" ")[0] for name in runs))
+    rules = list(dict.fromkeys(name.split(" ")[1] for name in runs))
+    fig, axes = plt.subplots(
+        len(tasks), len(rules), figsize=(4.6 * len(rules), 3.4 * len(tasks)), squeeze=False
+    )
+    for (row_index, task), (column, rule) in itertools.product(enumerate(tasks), enumerate(rules)):
+        ax = axes[row_index][column]
+        means = []
+        for gain, row in runs[f"{task} {rule}"].items():
             mean, sd = np.array(row["curve_mean"]), np.array(row["curve_sd"])
             steps = (np.arange(len(mean)) + 1) * every
             ax.plot(steps, mean, label=f"gain {gain} (lr {row['learning_rate']:g})")
-            ax.fill_between(steps, np.maximum(mean - sd, 1e-6), mean + sd, alpha=0.2)
+            ax.fill_between(steps, np.maximum(mean - sd, 1e-12), mean + sd, alpha=0.2)
+            means.append(mean)
+        finite = np.concatenate(means)
+        finite = finite[np.isfinite(finite) & (finite > 0)]
+        if finite.size:
+            ax.set_ylim(finite.min() / 2, min(finite.max(), 100 * np.median(finite)) * 2)
         ax.set_yscale("log")
         ax.set_xlabel("iteration")
-        ax.set_title(name)
-    axes[0][0].set_ylabel("loss (running mean, mean +- sd over seeds)")
-    axes[0][0].legend(fontsize=7)
+        ax.set_ylabel("loss (running mean)")
+        ax.set_title(f"{task}, {rule} (mean +- sd over seeds)", fontsize=9)
+        ax.legend(fontsize=7)
     fig.tight_layout()
     folder.save_figure(fig, "loss_curves.png")
     plt.close(fig)
