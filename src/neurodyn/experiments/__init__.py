@@ -54,6 +54,8 @@ def _load_all() -> None:
         free_energy_sequence,
         rate_gain,
         rate_lyapunov,
+        steering_capacity,
+        steering_depth,
         steering_emnist,
         steering_phase_transition,
     )

@@ -25,12 +25,15 @@ import numpy as np  # noqa: E402
 from neurodyn._checks import check_positive_int  # noqa: E402
 from neurodyn.config import to_dict  # noqa: E402
 from neurodyn.experiments import Experiment, register  # noqa: E402
-from neurodyn.networks.binary import BinarySteeringNetwork, SteeringWeights  # noqa: E402
+from neurodyn.experiments._steering_training import (  # noqa: E402
+    accuracy_summary,
+    check_dataset,
+    load_data,
+    train_in_folder,
+)
+from neurodyn.networks.binary import BinarySteeringNetwork  # noqa: E402
 from neurodyn.rules.steering import SteeringRule  # noqa: E402
 from neurodyn.runs import RunFolder  # noqa: E402
-from neurodyn.tasks.mnist import entangled_mnist  # noqa: E402
-from neurodyn.tasks.patterns import prototype_patterns  # noqa: E402
-from neurodyn.training import EpochMetrics, RandomStreams, train  # noqa: E402
 
 VARIANTS: dict[str, dict[str, float]] = {
     "full": {},
@@ -136,10 +139,7 @@ class SteeringEMNISTConfig:
             "batch_size",
         ):
             check_positive_int(name, getattr(self, name))
-        if self.dataset not in ("entangled-mnist", "prototypes"):
-            raise ValueError(
-                f"dataset must be 'entangled-mnist' or 'prototypes', got {self.dataset!r}"
-            )
+        check_dataset(self.dataset)
 
     def members(self) -> list[tuple[str, int]]:
         return [(model, seed) for model in self.models for seed in self.seeds]
@@ -182,95 +182,37 @@ def build(config: SteeringEMNISTConfig) -> tuple[BinarySteeringNetwork, Steering
     return network, rule
 
 
-def load_data(config: SteeringEMNISTConfig):
-    if config.dataset == "prototypes":
-        per_class_train, per_class_test = config.train_size // 10, config.test_size // 10
-        return prototype_patterns(
-            input_size=config.input_bits,
-            train_per_class=per_class_train,
-            test_per_class=per_class_test,
-            seed=config.data_seed,
-        )
-    return entangled_mnist(
-        config.input_bits,
-        seed=config.data_seed,
-        data_dir=config.data_dir or None,
-        train_size=None if config.train_size >= 60000 else config.train_size,
-        test_size=None if config.test_size >= 10000 else config.test_size,
-    )
-
-
 def run(config: SteeringEMNISTConfig, folder: RunFolder, progress: bool = True) -> dict:
     data = load_data(config)
     network, rule = build(config)
-    seeds = [seed for _, seed in config.members()]
-    streams = RandomStreams.from_seeds(seeds, network.device)
-    names = config.member_names()
-    checkpoint = folder.load_checkpoint()
-    if checkpoint is None:
-        weights, rows, start = network.init(seeds), [], 0
-    else:
-        tensors, state = checkpoint
-        weights = network.check_weights(
-            SteeringWeights(
-                **{
-                    key: tensors[key].to(network.device)
-                    for key in SteeringWeights.__dataclass_fields__
-                }
-            )
-        )
-        streams.load_state(tensors)
-        rows, start = state["rows"], state["epoch"]
 
-    def on_epoch(metrics: EpochMetrics, current: SteeringWeights) -> None:
-        rows.extend(metrics.rows(names))
-        folder.save_checkpoint(
-            {**current.tensors(), **streams.state()}, {"epoch": metrics.epoch, "rows": rows}
-        )
-        folder.write_metrics(rows)
+    def report(rows: list[dict]) -> None:
         result = summarise(config, rows)
         folder.write_result(result)
         plot(result, rows, folder)
 
-    if start < config.epochs:
-        train(
-            network,
-            weights,
-            rule,
-            data,
-            epochs=config.epochs,
-            streams=streams,
-            batch_size=config.batch_size,
-            eval_sweeps=config.eval_sweeps,
-            start_epoch=start,
-            on_epoch=on_epoch,
-            member_names=names,
-            progress=progress,
-        )
+    train_in_folder(
+        network,
+        rule,
+        data,
+        folder,
+        seeds=[seed for _, seed in config.members()],
+        names=config.member_names(),
+        epochs=config.epochs,
+        batch_size=config.batch_size,
+        eval_sweeps=config.eval_sweeps,
+        report=report,
+        progress=progress,
+    )
     return folder.read_result()
 
 
 def summarise(config: SteeringEMNISTConfig, rows: list[dict]) -> dict:
     """Final and best-epoch accuracies per member and per model, next to the paper."""
-    members = []
-    for (model, seed), name in zip(config.members(), config.member_names(), strict=True):
-        mine = [r for r in rows if r["member"] == name]
-        best = max(mine, key=lambda r: (float(r["test_accuracy"]), -int(r["epoch"])))
-        last = mine[-1]
-        members.append(
-            {
-                "name": name,
-                "model": model,
-                "seed": seed,
-                "epochs": int(last["epoch"]),
-                "final_test_accuracy": float(last["test_accuracy"]),
-                "final_train_accuracy": float(last["train_accuracy"]),
-                "best_test_accuracy": float(best["test_accuracy"]),
-                "best_epoch": int(best["epoch"]),
-                "best_train_accuracy": max(float(r["train_accuracy"]) for r in mine),
-                "final_test_unstable_fraction": float(last["test_unstable_fraction"]),
-            }
-        )
+    members = [
+        {"name": name, "model": model, "seed": seed} | accuracy_summary(rows, name)
+        for (model, seed), name in zip(config.members(), config.member_names(), strict=True)
+    ]
     models = {}
     for model in config.models:
         mine = [m for m in members if m["model"] == model]

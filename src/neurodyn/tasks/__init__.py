@@ -9,4 +9,5 @@ from neurodyn.tasks.mnist import entangled_mnist as entangled_mnist
 from neurodyn.tasks.mnist import load_mnist as load_mnist
 from neurodyn.tasks.neurogym import NeurogymTask as NeurogymTask
 from neurodyn.tasks.patterns import prototype_patterns as prototype_patterns
+from neurodyn.tasks.patterns import random_associations as random_associations
 from neurodyn.tasks.romo import Romo as Romo

@@ -1,8 +1,11 @@
-"""Synthetic prototype classification (spec ``steering.md`` section 4.2).
+"""Synthetic pattern tasks: prototype classification and random hetero-associations.
 
-C random +-1 prototypes in dimension N; every example copies its class prototype and
-flips each bit independently with probability ``flip_probability`` (authors' default
-0.35). Runs without any download, for tests and examples.
+* **Prototypes** (spec ``steering.md`` section 4.2): C random +-1 prototypes in dimension
+  N; every example copies its class prototype and flips each bit independently with
+  probability ``flip_probability`` (authors' default 0.35). Runs without any download,
+  for tests and examples.
+* **Random associations** (spec section 4.3, the capacity experiment): independent random
+  +-1 patterns, each with an independent uniformly random label.
 """
 
 from __future__ import annotations
@@ -41,3 +44,21 @@ def prototype_patterns(
     train_x, train_y = split(train_per_class)
     test_x, test_y = split(test_per_class)
     return ClassificationData("prototypes", train_x, train_y, test_x, test_y, num_classes)
+
+
+def random_associations(
+    count: int, *, input_size: int, num_classes: int = 10, seed: int = 0
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Hetero-association data: ``count`` random +-1 patterns (count, N), each with a label
+    drawn uniformly from C classes (count,), from the seed's ``"task"`` stream.
+
+    Every bit and label is independent, so the first P rows of a draw are a draw of P
+    associations: a capacity search takes nested sets from one draw.
+    """
+    check_positive_int("count", count)
+    check_positive_int("input_size", input_size)
+    check_positive_int("num_classes", num_classes, minimum=2)
+    gen = _random.generator(seed, "task")
+    patterns = torch.randint(0, 2, (count, input_size), generator=gen).float() * 2 - 1
+    labels = torch.randint(0, num_classes, (count,), generator=gen)
+    return patterns, labels

@@ -1,5 +1,6 @@
 """Training loops: one verb per workflow, rules and tasks passed in as arguments."""
 
+from neurodyn.training.association import train_until_stored as train_until_stored
 from neurodyn.training.attractor import learn_patterns as learn_patterns
 from neurodyn.training.classification import EpochMetrics as EpochMetrics
 from neurodyn.training.classification import RandomStreams as RandomStreams
