@@ -7,3 +7,4 @@ from neurodyn.training.classification import RandomStreams as RandomStreams
 from neurodyn.training.classification import evaluate as evaluate
 from neurodyn.training.classification import train as train
 from neurodyn.training.classification import train_epoch as train_epoch
+from neurodyn.training.rate import train_rate as train_rate
