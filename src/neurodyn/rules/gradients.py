@@ -122,7 +122,7 @@ def _unroll(network, weights, x, targets, mask, loss) -> _Unrolled:
     E, B, T, n_in = x.shape
     N, alpha, leak = network.hidden_size, network.alpha, 1 - network.alpha
     inputs = x.transpose(1, 2).reshape(E, T * B, n_in)
-    hidden = _times(inputs, weights.inputs).mul_(leak).view(E, T, B, N)  # + W_h r_{t-1}
+    hidden = network.input_drive(weights, inputs).mul_(leak).view(E, T, B, N)  # + W_h r_{t-1}
     h = hidden[:, 0].contiguous()  # h_{-1} = 0
     for t in range(1, T):
         h_t = torch.baddbmm(hidden[:, t], network.rate(h), weights.recurrent, alpha=leak)
@@ -133,14 +133,6 @@ def _unroll(network, weights, x, targets, mask, loss) -> _Unrolled:
     outputs = outputs.view(E, -1, T, B).permute(0, 3, 2, 1)  # (E, B, T, N_out)
     delta = output_error(outputs, targets, mask, loss).transpose(1, 2).reshape(E, T * B, -1)
     return _Unrolled(inputs, hidden, rates, delta, task_loss(outputs, targets, mask, loss))
-
-
-def _times(rows: torch.Tensor, matrix: torch.Tensor) -> torch.Tensor:
-    """rows (E, M, K) @ matrix (E, K, N); for K = 1 as a broadcast product (MKL's bmm
-    with an inner size of 1 is over ten times slower than the product it computes)."""
-    if rows.shape[-1] == 1:
-        return rows * matrix
-    return torch.bmm(rows, matrix)
 
 
 def _rows(tensor: torch.Tensor) -> torch.Tensor:
