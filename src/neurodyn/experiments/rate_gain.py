@@ -214,6 +214,16 @@ def summary(result: dict) -> str:
     return "\n".join(lines)
 
 
+def plot_curve(ax, row: dict, every: int, label: str) -> np.ndarray:
+    """A logged loss curve of :func:`gain_rows` (``curve_mean``, ``curve_sd``): the mean over
+    seeds with a +- sd band, against the iteration; returns the mean."""
+    mean, sd = np.array(row["curve_mean"]), np.array(row["curve_sd"])
+    steps = (np.arange(len(mean)) + 1) * every
+    ax.plot(steps, mean, label=label)
+    ax.fill_between(steps, np.maximum(mean - sd, 1e-12), mean + sd, alpha=0.2)
+    return mean
+
+
 def plot(result: dict, folder: RunFolder) -> None:
     """Loss curves per gain, a row per task and a column per rule (figures 1, 2 and 5).
 
@@ -231,11 +241,7 @@ def plot(result: dict, folder: RunFolder) -> None:
         ax = axes[row_index][column]
         means = []
         for gain, row in runs[f"{task} {rule}"].items():
-            mean, sd = np.array(row["curve_mean"]), np.array(row["curve_sd"])
-            steps = (np.arange(len(mean)) + 1) * every
-            ax.plot(steps, mean, label=f"gain {gain} (lr {row['learning_rate']:g})")
-            ax.fill_between(steps, np.maximum(mean - sd, 1e-12), mean + sd, alpha=0.2)
-            means.append(mean)
+            means.append(plot_curve(ax, row, every, f"gain {gain} (lr {row['learning_rate']:g})"))
         finite = np.concatenate(means)
         finite = finite[np.isfinite(finite) & (finite > 0)]
         if finite.size:

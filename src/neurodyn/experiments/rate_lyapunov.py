@@ -43,6 +43,7 @@ from neurodyn.experiments.rate_gain import (  # noqa: E402
     RateGainConfig,
     ensemble,
     gain_rows,
+    plot_curve,
     selected_members,
     stage_weights,
     train_stage,
@@ -294,11 +295,7 @@ def _plot_flossing(result: dict, folder: RunFolder) -> None:
     for row, (task_name, task_runs) in zip(axes, runs.items(), strict=True):
         for ax, gain in zip(row, gains, strict=True):
             for label in ("eprop", "eprop after flossing"):
-                curve = task_runs["flossing"][label][gain]
-                mean, sd = np.array(curve["curve_mean"]), np.array(curve["curve_sd"])
-                steps = (np.arange(len(mean)) + 1) * every
-                ax.plot(steps, mean, label=label)
-                ax.fill_between(steps, np.maximum(mean - sd, 1e-6), mean + sd, alpha=0.2)
+                plot_curve(ax, task_runs["flossing"][label][gain], every, label)
             ax.set_yscale("log")
             ax.set_xlabel("iteration")
             ax.set_title(f"{task_name}, gain {gain}")
