@@ -3,10 +3,30 @@
 import pytest
 import torch
 
-from neurodyn.networks.rate import LeakyRateNetwork
+from neurodyn.networks.rate import LeakyRateNetwork, RateWeights
 from neurodyn.tasks.decision import PerceptualDecision
 from neurodyn.tasks.romo import Romo
-from neurodyn.training.rate import train_rate
+from neurodyn.training.rate import AdamState, adam_update, train_rate
+
+
+def test_adam_per_member_equals_torch_adam():
+    gen = torch.Generator().manual_seed(0)
+    shapes = [(3, 4, 4), (3, 1, 4), (3, 4, 2)]
+    weights = RateWeights(*(torch.randn(s, generator=gen) for s in shapes))
+    rates = torch.tensor([1e-3, 3e-3, 1e-2])
+    members = [[p[e].clone().requires_grad_() for p in weights.parameters()] for e in range(3)]
+    optimizers = [torch.optim.Adam(members[e], lr=float(rates[e])) for e in range(3)]
+    state = AdamState.zeros_like(weights)
+    for _ in range(5):
+        grads = RateWeights(*(torch.randn(s, generator=gen) for s in shapes))
+        weights = adam_update(weights, grads, state, rates)
+        for e in range(3):
+            for p, g in zip(members[e], grads.parameters(), strict=True):
+                p.grad = g[e].clone()
+            optimizers[e].step()
+    for e in range(3):
+        for ours, theirs in zip(weights.parameters(), members[e], strict=True):
+            torch.testing.assert_close(ours[e], theirs.detach(), rtol=1e-6, atol=1e-7)
 
 
 @pytest.mark.parametrize("rule", ["bptt", "eprop", "rflo"])

@@ -102,15 +102,34 @@ class LeakyRateNetwork:
 
         return RateWeights(stack(recurrent), stack(inputs), stack(readout))
 
-    def rate(self, h: torch.Tensor) -> torch.Tensor:
-        """f(h)."""
-        return torch.relu(h) if self.activation == "relu" else torch.tanh(h)
+    def rate(self, h: torch.Tensor, *, out: torch.Tensor | None = None) -> torch.Tensor:
+        """f(h); with ``out`` written there (outside autograd: ReLU is then ``clamp_min``,
+        whose derivative at h = 0 differs from ReLU's)."""
+        if out is None:
+            return torch.relu(h) if self.activation == "relu" else torch.tanh(h)
+        if self.activation == "relu":
+            return torch.clamp_min(h, 0.0, out=out)
+        return torch.tanh(h, out=out)
 
     def rate_derivative(self, h: torch.Tensor) -> torch.Tensor:
         """f'(h): 1[h > 0] for ReLU, 1 - tanh^2 for tanh."""
         if self.activation == "relu":
             return (h > 0).to(h.dtype)
         return 1 - torch.tanh(h) ** 2
+
+    def rate_backward(
+        self, grad: torch.Tensor, rates: torch.Tensor, *, out: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """grad * f'(h) from the rates r = f(h), f' = 1[r > 0] (ReLU) or 1 - r^2 (tanh), in
+        one pass (PyTorch's own backward kernels of the two functions); into ``out`` if
+        given, which may be ``grad`` itself."""
+        if self.activation == "relu":
+            op = torch.ops.aten.threshold_backward
+            if out is None:
+                return op(grad, rates, 0.0)
+            return op.grad_input(grad, rates, 0.0, grad_input=out)
+        op = torch.ops.aten.tanh_backward
+        return op(grad, rates) if out is None else op.grad_input(grad, rates, grad_input=out)
 
     def prepare_inputs(self, x: torch.Tensor) -> torch.Tensor:
         """Inputs (B, T, N_in) shared by all members, or (E, B, T, N_in); returns the latter."""

@@ -88,124 +88,184 @@ def _autograd(network, weights, x, targets, mask, loss, detach):
 
 
 def bptt_gradients(
-    network: LeakyRateNetwork, weights: RateWeights, x, targets, mask, loss, *, method="manual"
+    network: LeakyRateNetwork,
+    weights: RateWeights,
+    x,
+    targets,
+    mask,
+    loss,
+    *,
+    method="manual",
+    workspace: Workspace | None = None,
 ):
     """Exact gradients by backpropagation through time; returns (gradients, loss (E,)).
 
     ``method="manual"`` runs the adjoint recursion a_t = dL/dh_t,
-        a_t = psi_t * (delta_t w^T) + alpha a_{t+1} + (1 - alpha) psi_t * (a_{t+1} W_h^T),
-    then g(W_h) = (1 - alpha) sum_t r_{t-1}^T a_t and g(W_x) = (1 - alpha) sum_t x_t^T a_t:
-    one product per step instead of an autograd graph; ``"autograd"`` is the reference.
+        a_t = psi_t * (delta_t w^T + (1 - alpha) a_{t+1} W_h^T) + alpha a_{t+1},
+    one product per step of the stacked adjoint d_{t+1} = [a_{t+1}, delta_t] with
+    [(1 - alpha) W_h^T; w^T]; then every gradient comes from one product over all steps,
+    sum_t z_t^T d_t with z_t = [r_{t-1}, x_t]: its blocks are g(W_h) / (1 - alpha),
+    g(W_x) / (1 - alpha) and g(w) = sum_t r_t^T delta_t. ``"autograd"`` is the reference.
     """
     if method == "autograd":
         return _autograd(network, weights, x, targets, mask, loss, detach=False)
     if method != "manual":
         raise ValueError(f"method must be 'manual' or 'autograd', got {method!r}")
-    return _manual_bptt(network, weights, x, targets, mask, loss)
+    return _manual_bptt(network, weights, x, targets, mask, loss, workspace or Workspace())
+
+
+class Workspace:
+    """Buffers reused by successive gradient calls of the same shapes (``train_rate``
+    keeps one per run). The state and adjoint buffers of an ensemble are tens of MB; a
+    fresh allocation per call pays page faults and zeroing every time (about a tenth of
+    a BPTT iteration at E = 100, N = 64). Returned gradients never alias them."""
+
+    def __init__(self):
+        self._buffers: dict[str, tuple[tuple, torch.Tensor]] = {}
+
+    def get(self, name: str, shape: tuple[int, ...], like: torch.Tensor) -> torch.Tensor:
+        """Buffer ``name`` of ``shape`` with the dtype and device of ``like``: zero when
+        first allocated, then as the last call left it (entries a caller never writes
+        stay zero)."""
+        key = (tuple(shape), like.dtype, like.device)
+        entry = self._buffers.get(name)
+        if entry is None or entry[0] != key:
+            entry = self._buffers[name] = (key, like.new_zeros(shape))
+        return entry[1]
 
 
 class _Unrolled(NamedTuple):
-    """A forward pass in time-major buffers: inputs (E, T * B, N_in), hidden and rates
-    (E, T, B, N), delta = dL/dy (E, T * B, N_out) and the loss per member (E,)."""
+    """A forward pass in time-major buffers.
 
-    inputs: torch.Tensor
-    hidden: torch.Tensor
+    ``state`` (E, T + 1, B, N + N_in) holds the stacked presynaptic rows
+    z_t = [r_{t-1}, x_t] for t = 0 ... T (r_{-1} = 0, x_T = 0), which multiply [W_h; W_x]
+    at step t; ``rates`` r_0 ... r_{T-1} (E, T, B, N) is a view into it. ``delta`` =
+    dL/dy (E, T, B, N_out); ``loss`` per member (E,). The hidden states are not kept: the
+    rules need f'(h), which :meth:`LeakyRateNetwork.rate_backward` recovers from r.
+    """
+
+    state: torch.Tensor
     rates: torch.Tensor
     delta: torch.Tensor
     loss: torch.Tensor
 
 
-def _unroll(network, weights, x, targets, mask, loss) -> _Unrolled:
-    """Forward pass with one product per step; the input drive and the readout are each
-    one product over all T * B rows."""
+def _unroll(network, weights, x, targets, mask, loss, workspace) -> _Unrolled:
+    """Forward pass with one product per step, h_t = alpha h_{t-1} + (1 - alpha)
+    z_t [W_h; W_x], each r_t written straight into the state buffer; the readout is one
+    product over all T * B rows."""
     x = network.prepare_inputs(x)
     E, B, T, n_in = x.shape
     N, alpha, leak = network.hidden_size, network.alpha, 1 - network.alpha
-    inputs = x.transpose(1, 2).reshape(E, T * B, n_in)
-    hidden = network.input_drive(weights, inputs).mul_(leak).view(E, T, B, N)  # + W_h r_{t-1}
-    h = hidden[:, 0].contiguous()  # h_{-1} = 0
+    state = workspace.get("state", (E, T + 1, B, N + n_in), x)  # r_{-1}, x_T stay 0
+    state[:, :T, :, N:].copy_(x.transpose(1, 2))
+    stacked = torch.cat([weights.recurrent, weights.inputs], dim=1)  # [W_h; W_x]
+    h = torch.bmm(state[:, 0], stacked).mul_(leak)
+    network.rate(h, out=state[:, 1, :, :N])
     for t in range(1, T):
-        h_t = torch.baddbmm(hidden[:, t], network.rate(h), weights.recurrent, alpha=leak)
-        hidden[:, t] = h = h_t.add_(h, alpha=alpha) if alpha else h_t
-    rates = network.rate(hidden)
-    # y^T = w^T r^T: (E, N_out, T * B), a wide product instead of a narrow one
-    outputs = torch.bmm(weights.readout.transpose(1, 2), _rows(rates))
-    outputs = outputs.view(E, -1, T, B).permute(0, 3, 2, 1)  # (E, B, T, N_out)
-    delta = output_error(outputs, targets, mask, loss).transpose(1, 2).reshape(E, T * B, -1)
-    return _Unrolled(inputs, hidden, rates, delta, task_loss(outputs, targets, mask, loss))
+        h.baddbmm_(state[:, t], stacked, beta=alpha, alpha=leak)
+        network.rate(h, out=state[:, t + 1, :, :N])
+    rates = state[:, 1:, :, :N]
+    # y = r w with w^T stored row-major: MKL then takes dot products along N, over twice
+    # as fast for N_out = 2 as with w itself
+    outputs = torch.bmm(_rows(rates), weights.readout.mT.contiguous().mT)
+    outputs = outputs.view(E, T, B, -1).transpose(1, 2).contiguous()  # (E, B, T, N_out)
+    delta = output_error(outputs, targets, mask, loss).transpose(1, 2)
+    return _Unrolled(state, rates, delta, task_loss(outputs, targets, mask, loss))
 
 
 def _rows(tensor: torch.Tensor) -> torch.Tensor:
-    """(E, T, B, N) -> (E, N, T * B): the left factor of a sum over steps and trials."""
-    E, T, B, N = tensor.shape
-    return tensor.reshape(E, T * B, N).transpose(1, 2)
+    """(E, T, B, K) -> (E, T * B, K), a view for the time-major buffers (also with rows
+    of a stride larger than K)."""
+    E, T, B, K = tensor.shape
+    return tensor.reshape(E, T * B, K)
 
 
-def _weight_gradients(run: _Unrolled, local: torch.Tensor, previous: torch.Tensor, input_traces):
-    """g(W_h) = sum_{t >= 1} previous_{t-1}^T local_t, g(W_x) = sum_t input_traces_t^T
-    local_t and g(w) = sum_t r_t^T delta_t, each one product over all steps and trials;
-    ``previous`` (E, T, B, N) is r or the traces eps_{t+1} built from r up to step t."""
-    E, T, B, N = local.shape
-    later = local[:, 1:].reshape(E, (T - 1) * B, N)  # views: the layout is time-major
-    return RateWeights(
-        torch.bmm(_rows(previous[:, :-1]), later),
-        torch.bmm(input_traces.transpose(1, 2), local.view(E, T * B, N)),
-        torch.bmm(run.delta.transpose(1, 2), run.rates.view(E, T * B, N)).transpose(1, 2),
-    )
+def _sum_over_steps(left: torch.Tensor, right: torch.Tensor) -> torch.Tensor:
+    """sum_{t, b} left_{t, b}^T right_{t, b} for (E, T, B, K) and (E, T, B, M): (E, K, M),
+    one product over all steps and trials."""
+    return torch.bmm(_rows(left).transpose(1, 2), _rows(right))
 
 
 @torch.no_grad()
-def _manual_bptt(network, weights, x, targets, mask, loss):
-    """The adjoint recursion on per-step slices of the time-major buffers: one product per
-    step; delta w^T and the weight gradients are each one product over all steps."""
-    run = _unroll(network, weights, x, targets, mask, loss)
-    E, T, B, N = run.hidden.shape
+def _manual_bptt(network, weights, x, targets, mask, loss, workspace):
+    run = _unroll(network, weights, x, targets, mask, loss, workspace)
+    E, T, B, N = run.rates.shape
+    n_out = run.delta.shape[-1]
     alpha, leak = network.alpha, 1 - network.alpha
-    slope = network.rate_derivative(run.hidden)
-    # a_t = dL/dh_t, starting from its direct part psi_t * (delta_t w^T)
-    adjoint = torch.bmm(run.delta, weights.readout.transpose(1, 2)).view(E, T, B, N)
-    adjoint.mul_(slope)
-    recurrent_t = weights.recurrent.transpose(1, 2).mul(leak)  # (1 - alpha) W_h^T
-    following = adjoint[:, T - 1].contiguous()
-    for t in range(T - 2, -1, -1):
-        a_t = torch.bmm(following, recurrent_t).mul_(slope[:, t]).add_(adjoint[:, t])
-        adjoint[:, t] = following = a_t.add_(following, alpha=alpha) if alpha else a_t
-    grads = _weight_gradients(run, adjoint.mul_(leak), run.rates, run.inputs)
+    # d_t = [a_t, delta_{t-1}] for t = 0 ... T; a_T and delta_{-1} stay 0
+    adjoint = workspace.get("adjoint", (E, T + 1, B, N + n_out), run.rates)
+    adjoint[:, 1:, :, N:].copy_(run.delta)
+    stacked = torch.cat([weights.recurrent.transpose(1, 2) * leak, weights.readout.mT], dim=1)
+    pushed = workspace.get("pushed", (E, B, N), run.rates)
+    for t in range(T - 1, -1, -1):
+        torch.bmm(adjoint[:, t + 1], stacked, out=pushed)
+        a_t = network.rate_backward(pushed, run.rates[:, t], out=adjoint[:, t, :, :N])
+        if alpha:
+            a_t.add_(adjoint[:, t + 1, :, :N], alpha=alpha)
+    blocks = _sum_over_steps(run.state, adjoint)  # [r; x]^T [a, delta]
+    grads = RateWeights(
+        blocks[:, :N, :N] * leak, blocks[:, N:, :N] * leak, blocks[:, :N, N:].contiguous()
+    )
     return grads, run.loss
 
 
+def _readout_gradient(run: _Unrolled) -> torch.Tensor:
+    """g(w) = sum_t r_t^T delta_t (E, N, N_out)."""
+    return _sum_over_steps(run.rates, run.delta)
+
+
+def _split(blocks: torch.Tensor, run: _Unrolled, scale: float) -> RateWeights:
+    """RateWeights from the stacked gradient [g(W_h); g(W_x)] (E, N + N_in, N) times
+    ``scale``, and the readout gradient."""
+    N = run.rates.shape[-1]
+    blocks = blocks.mul_(scale)
+    return RateWeights(
+        blocks[:, :N].contiguous(), blocks[:, N:].contiguous(), _readout_gradient(run)
+    )
+
+
 def eprop_gradients(
-    network: LeakyRateNetwork, weights: RateWeights, x, targets, mask, loss, *, form="online"
+    network: LeakyRateNetwork,
+    weights: RateWeights,
+    x,
+    targets,
+    mask,
+    loss,
+    *,
+    form="online",
+    workspace: Workspace | None = None,
 ):
     """Symmetric e-prop gradients, ``form`` "online" (traces) or "detach" (autograd).
 
     The online form runs the eligibility traces forward in time,
     eps_t = alpha eps_{t-1} + (1 - alpha) r_{t-1} and eps^x_t = alpha eps^x_{t-1} +
-    (1 - alpha) x_t, next to the learning signals L_t = delta_t w^T; nothing flows
-    backward in time. The sum over t of eps_t^T (L_t psi_t) is taken as one product after
-    the pass (the same terms as accumulating them step by step, summed in another order).
+    (1 - alpha) x_t (one filter of the stacked rows z_t = [r_{t-1}, x_t]), next to the
+    learning signals L_t = delta_t w^T; nothing flows backward in time. The sum over t of
+    [eps_t, eps^x_t]^T (L_t psi_t) is taken as one product after the pass (the same terms
+    as accumulating them step by step, summed in another order).
     """
     if form == "detach":
         return _autograd(network, weights, x, targets, mask, loss, detach=True)
     if form != "online":
         raise ValueError(f"form must be 'online' or 'detach', got {form!r}")
-    return _eprop_online(network, weights, x, targets, mask, loss)
+    return _eprop_online(network, weights, x, targets, mask, loss, workspace or Workspace())
 
 
 @torch.no_grad()
-def _eprop_online(network, weights, x, targets, mask, loss):
-    run = _unroll(network, weights, x, targets, mask, loss)
-    E, T, B, N = run.hidden.shape
+def _eprop_online(network, weights, x, targets, mask, loss, workspace):
+    run = _unroll(network, weights, x, targets, mask, loss, workspace)
+    E, T, B, N = run.rates.shape
     alpha, leak = network.alpha, 1 - network.alpha
-    signal = torch.bmm(run.delta, weights.readout.transpose(1, 2)).view(E, T, B, N)
-    local = signal.mul_(network.rate_derivative(run.hidden))
-    traces = run.rates.mul(leak)  # [:, t] becomes eps_{t+1}, made of r_0 ... r_t
-    input_traces = run.inputs.view(E, T, B, -1).mul(leak)  # [:, t] becomes eps^x_t
+    signal = workspace.get("local", (E, T, B, N), run.rates)
+    torch.bmm(_rows(run.delta), weights.readout.mT, out=signal.view(E, T * B, N))
+    local = network.rate_backward(signal, run.rates, out=signal)
+    traces = workspace.get("traces", run.state[:, :T].shape, run.state)
+    torch.mul(run.state[:, :T], leak, out=traces)  # [:, t] becomes [eps_t, eps^x_t]
     if alpha:
         for t in range(1, T):
             traces[:, t].add_(traces[:, t - 1], alpha=alpha)
-            input_traces[:, t].add_(input_traces[:, t - 1], alpha=alpha)
-    return _weight_gradients(run, local, traces, input_traces.view(E, T * B, -1)), run.loss
+    return _split(_sum_over_steps(traces, local), run, 1.0), run.loss
 
 
 def rflo_gradients(
@@ -217,6 +277,7 @@ def rflo_gradients(
     loss,
     *,
     feedback: torch.Tensor,
+    workspace: Workspace | None = None,
 ):
     """RFLO gradients with fixed feedback ``feedback`` (E, N_out, N) (B, stored as x @ B).
 
@@ -225,17 +286,18 @@ def rflo_gradients(
     the signal filtered backward, S_t = s_t + alpha S_{t+1}: the same sum without the
     (B, N, N) trace per step.
     """
-    return _rflo(network, weights, x, targets, mask, loss, feedback)
+    return _rflo(network, weights, x, targets, mask, loss, feedback, workspace or Workspace())
 
 
 @torch.no_grad()
-def _rflo(network, weights, x, targets, mask, loss, feedback):
-    run = _unroll(network, weights, x, targets, mask, loss)
-    E, T, B, N = run.hidden.shape
+def _rflo(network, weights, x, targets, mask, loss, feedback, workspace):
+    run = _unroll(network, weights, x, targets, mask, loss, workspace)
+    E, T, B, N = run.rates.shape
     alpha, leak = network.alpha, 1 - network.alpha
-    signal = torch.bmm(run.delta, feedback).view(E, T, B, N)
+    signal = workspace.get("local", (E, T, B, N), run.rates)
+    torch.bmm(_rows(run.delta), feedback, out=signal.view(E, T * B, N))
     if alpha:
         for t in range(T - 2, -1, -1):
             signal[:, t].add_(signal[:, t + 1], alpha=alpha)
-    local = signal.mul_(network.rate_derivative(run.hidden)).mul_(leak)
-    return _weight_gradients(run, local, run.rates, run.inputs), run.loss
+    local = network.rate_backward(signal, run.rates, out=signal)
+    return _split(_sum_over_steps(run.state[:, :T], local), run, leak), run.loss

@@ -55,10 +55,12 @@ def adam_update(
     correction1, correction2 = 1 - b1**state.step, 1 - b2**state.step
     updated = []
     for k, (p, g) in enumerate(zip(weights.parameters(), grads.parameters(), strict=True)):
-        state.first[k].mul_(b1).add_(g, alpha=1 - b1)
-        state.second[k].mul_(b2).addcmul_(g, g, value=1 - b2)
-        step = (state.first[k] / correction1) / ((state.second[k] / correction2).sqrt() + eps)
-        updated.append(p - learning_rate.view(-1, *([1] * (p.dim() - 1))) * step)
+        first = state.first[k].mul_(b1).add_(g, alpha=1 - b1)
+        second = state.second[k].mul_(b2).addcmul_(g, g, value=1 - b2)
+        step = torch.div(second, correction2).sqrt_().add_(eps)  # sqrt(v_hat) + eps
+        step = torch.div(first, step, out=step)
+        rate = learning_rate.view(-1, *([1] * (p.dim() - 1))) / correction1
+        updated.append(torch.addcmul(p, rate, step, value=-1))
     return RateWeights(*updated)
 
 
@@ -109,6 +111,7 @@ def train_rate(
         salt=rule.stream_salt if flossing else 0,
     )
     state = AdamState.zeros_like(weights)
+    workspace = gradients.Workspace()
     losses = []
     bar = tqdm(range(iterations), disable=not progress, unit="it", mininterval=2.0)
     for iteration in bar:
@@ -116,7 +119,7 @@ def train_rate(
             grads, loss = rule.gradients(network, weights, task, batch_size, keys, iteration)
         else:
             grads, loss = _task_gradients(
-                network, weights, task, rule, batch_size, keys, iteration, feedback
+                network, weights, task, rule, batch_size, keys, iteration, feedback, workspace
             )
         weights = adam_update(weights, grads, state, rates)
         losses.append(loss)
@@ -125,7 +128,7 @@ def train_rate(
     return weights, torch.stack(losses)
 
 
-def _task_gradients(network, weights, task, rule, batch_size, keys, iteration, feedback):
+def _task_gradients(network, weights, task, rule, batch_size, keys, iteration, feedback, workspace):
     """The rule's gradients and task loss on the iteration's batch of trials."""
     trials = task.sample_members(batch_size, keys, iteration)  # (E, B, T, ...) at once
     x = trials.inputs.to(network.device, network.dtype)
@@ -134,9 +137,13 @@ def _task_gradients(network, weights, task, rule, batch_size, keys, iteration, f
     if task.loss == "mse":
         targets = targets.to(network.dtype)
     if rule == "bptt":
-        return gradients.bptt_gradients(network, weights, x, targets, mask, task.loss)
+        return gradients.bptt_gradients(
+            network, weights, x, targets, mask, task.loss, workspace=workspace
+        )
     if rule == "eprop":
-        return gradients.eprop_gradients(network, weights, x, targets, mask, task.loss)
+        return gradients.eprop_gradients(
+            network, weights, x, targets, mask, task.loss, workspace=workspace
+        )
     return gradients.rflo_gradients(
-        network, weights, x, targets, mask, task.loss, feedback=feedback
+        network, weights, x, targets, mask, task.loss, feedback=feedback, workspace=workspace
     )
