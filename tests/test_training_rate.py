@@ -6,7 +6,7 @@ import torch
 from neurodyn.networks.rate import LeakyRateNetwork, RateWeights
 from neurodyn.tasks.decision import PerceptualDecision
 from neurodyn.tasks.romo import Romo
-from neurodyn.training.rate import AdamState, adam_update, train_rate
+from neurodyn.training.rate import AdamState, adam_update, clip_member_norms, train_rate
 
 
 def test_adam_per_member_equals_torch_adam():
@@ -27,6 +27,23 @@ def test_adam_per_member_equals_torch_adam():
     for e in range(3):
         for ours, theirs in zip(weights.parameters(), members[e], strict=True):
             torch.testing.assert_close(ours[e], theirs.detach(), rtol=1e-6, atol=1e-7)
+
+
+def test_clipping_per_member_equals_torch_clip_grad_norm():
+    gen = torch.Generator().manual_seed(1)
+    grads = RateWeights(*(torch.randn(s, generator=gen) for s in [(2, 5, 5), (2, 1, 5), (2, 5, 2)]))
+    grads.recurrent[1] *= 1e-3  # member 1 is below the bound and stays as it is
+    grads.inputs[1] *= 1e-3
+    grads.readout[1] *= 1e-3
+    clipped = clip_member_norms(grads, 0.5)
+    for e in range(2):
+        leaves = [torch.zeros_like(p[e], requires_grad=True) for p in grads.parameters()]
+        for leaf, p in zip(leaves, grads.parameters(), strict=True):
+            leaf.grad = p[e].clone()
+        torch.nn.utils.clip_grad_norm_(leaves, 0.5)
+        for ours, leaf in zip(clipped.parameters(), leaves, strict=True):
+            torch.testing.assert_close(ours[e], leaf.grad)
+    assert torch.equal(clipped.recurrent[1], grads.recurrent[1])
 
 
 @pytest.mark.parametrize("rule", ["bptt", "eprop", "rflo"])
@@ -80,6 +97,17 @@ def test_bad_training_settings_are_rejected():
     with pytest.raises(ValueError, match="feedback"):
         train_rate(
             net, net.init(0), Romo(), rule="rflo", iterations=1, learning_rate=1e-3, seeds=[0]
+        )
+    with pytest.raises(ValueError, match="clip_norm"):
+        train_rate(
+            net,
+            net.init(0),
+            Romo(),
+            rule="bptt",
+            iterations=1,
+            learning_rate=1e-3,
+            seeds=[0],
+            clip_norm=0.0,
         )
     with pytest.raises(ValueError, match="inputs"):
         train_rate(

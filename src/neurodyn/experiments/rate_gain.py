@@ -4,7 +4,9 @@ Spec ``rate-rnn-eprop-lyapunov.md`` sections 7-8. For every task and rule, one e
 of N = 64 leaky ReLU RNNs holds every (gain, learning rate, seed): W_h ~ N(0, gain^2 / N),
 Adam, batch 32. Per gain the learning rate is selected as in the authors' lab code: the
 lowest mean (over seeds) of the last 20 logged losses, each logged loss the running mean
-of 100 iterations. Reported: loss curves (mean +- sd over seeds) at the selected rates
+of 100 iterations. No gradient clipping by default, as the paper; ``clip_norm`` > 0 clips
+each member's gradient norm (the gradient-flossing code's task training uses 0.03, spec
+section 6). Reported: loss curves (mean +- sd over seeds) at the selected rates
 (the paper's figures 1, 2 and 5), the loss at iteration 200 and at the end, and the
 decision accuracy on fresh trials (2AF also per coherence).
 
@@ -55,6 +57,7 @@ class RateGainConfig:
     iterations: int = 2000
     log_every: int = 100
     test_trials: int = 1000
+    clip_norm: float = 0.0
 
     def __post_init__(self) -> None:
         unknown = [t for t in self.tasks if t not in TASKS]
@@ -67,6 +70,8 @@ class RateGainConfig:
             check_positive_int(name, getattr(self, name))
         if self.iterations < self.log_every:
             raise ValueError("iterations must cover at least one logging window")
+        if not self.clip_norm >= 0:
+            raise ValueError(f"clip_norm must be >= 0 (0: no clipping), got {self.clip_norm}")
 
     def members(self) -> list[tuple[float, float, int]]:
         return [(g, lr, s) for g in self.gains for lr in self.learning_rates for s in self.seeds]
@@ -127,6 +132,7 @@ def train_stage(
         seeds=seeds,
         batch_size=config.batch_size,
         feedback=feedback,
+        clip_norm=config.clip_norm or None,
         progress=progress,
     )
     test = task.sample(config.test_trials, _random.generator(10_000, "evaluation"))

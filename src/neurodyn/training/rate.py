@@ -64,6 +64,15 @@ def adam_update(
     return RateWeights(*updated)
 
 
+def clip_member_norms(grads: RateWeights, max_norm: float) -> RateWeights:
+    """Each member's gradient times min(1, max_norm / (||g|| + 1e-6)), the norm over all its
+    weight tensors: ``torch.nn.utils.clip_grad_norm_`` per member (gradient flossing's
+    task training clips at 0.03, spec section 6)."""
+    squares = sum(g.flatten(1).square().sum(1) for g in grads.parameters())
+    factor = (max_norm / (squares.sqrt() + 1e-6)).clamp(max=1.0)
+    return RateWeights(*(g * factor.view(-1, *([1] * (g.dim() - 1))) for g in grads.parameters()))
+
+
 def train_rate(
     network: LeakyRateNetwork,
     weights: RateWeights,
@@ -75,6 +84,7 @@ def train_rate(
     seeds: Sequence[int],
     batch_size: int = 32,
     feedback: torch.Tensor | None = None,
+    clip_norm: float | None = None,
     progress: bool = False,
 ) -> tuple[RateWeights, torch.Tensor]:
     """Train for ``iterations``; returns the weights and the loss per iteration (I, E).
@@ -82,13 +92,16 @@ def train_rate(
     ``rule`` is ``"bptt"``, ``"eprop"``, ``"rflo"`` or a :class:`GradientFlossing` (whose
     loss is L_flossing). ``task`` has ``sample_members(batch, keys, counter)``,
     ``input_size``, ``output_size`` and ``loss``; ``feedback`` (E, N_out, N) is RFLO's
-    fixed random matrix.
+    fixed random matrix. ``clip_norm`` rescales each member's gradient to at most that
+    norm before Adam (:func:`clip_member_norms`; off by default, as in the paper).
     """
     flossing = isinstance(rule, GradientFlossing)
     if not flossing:
         check_choice("rule", rule, RULES)
     check_positive_int("iterations", iterations)
     check_positive_int("batch_size", batch_size)
+    if clip_norm is not None and not clip_norm > 0:
+        raise ValueError(f"clip_norm must be positive (or None for no clipping), got {clip_norm}")
     if (task.input_size, task.output_size) != (network.input_size, network.output_size):
         raise ValueError(
             f"the task has {task.input_size} inputs and {task.output_size} outputs, the network "
@@ -121,6 +134,8 @@ def train_rate(
             grads, loss = _task_gradients(
                 network, weights, task, rule, batch_size, keys, iteration, feedback, workspace
             )
+        if clip_norm is not None:
+            grads = clip_member_norms(grads, clip_norm)
         weights = adam_update(weights, grads, state, rates)
         losses.append(loss)
         if progress and (iteration + 1) % 50 == 0:  # median over members of the last 50
