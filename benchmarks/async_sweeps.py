@@ -4,8 +4,9 @@
         [--self-couplings 0.5,1.0,1.5] [--sweeps 6] [--repeats 3] [--threads N]
 
 Prints single-spin updates per second of :func:`neurodyn.analysis.asynchronous_dynamics.
-relax_asynchronous` (``networks`` x ``states`` instances batched, random initial states,
-``sweeps`` sweeps or convergence) and of the loop of the authors' early code
+relax_asynchronous` (``networks`` x ``states`` instances, random initial states,
+``sweeps`` sweeps or convergence; its compiled kernel runs the instances in parallel on
+all cores, or ``--threads``) and of the loop of the authors' early code
 (``Hopfield-Chain``: for i in permutation: h = J[i] @ s; s[i] = sign(h), float64 NumPy,
 J_D on the diagonal), measured in the same run, and their ratio (target >= 50). The
 cost of the batched dynamics grows with the fraction of updates that flip a spin (each
@@ -26,6 +27,7 @@ os.environ.setdefault("THP_MEM_ALLOC_ENABLE", "1")
 import argparse
 import time
 
+import numba
 import numpy as np
 import torch
 
@@ -68,18 +70,21 @@ def main() -> None:
     parser.add_argument("--sweeps", type=int, default=6, help="sweep budget of the batched run")
     parser.add_argument("--loop-sweeps", type=int, default=2, help="sweeps of the NumPy loop")
     parser.add_argument("--repeats", type=int, default=3, help="alternating repeats (best kept)")
-    parser.add_argument("--threads", type=int, default=None, help="torch threads (default: all)")
+    parser.add_argument(
+        "--threads", type=int, default=None, help="torch and numba threads (default: all)"
+    )
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
+        numba.set_num_threads(args.threads)
     size = args.size
     couplings = random_couplings(
         size, ensemble_size=args.networks, generator=torch.Generator().manual_seed(0)
     )
     print(
         f"N={size}, {args.networks} networks x {args.states} initial states = "
-        f"{args.networks * args.states} instances; torch {torch.__version__}, "
-        f"{torch.get_num_threads()} threads; best of {args.repeats} alternating repeats"
+        f"{args.networks * args.states} instances; numba {numba.__version__}, "
+        f"{numba.get_num_threads()} threads; best of {args.repeats} alternating repeats"
     )
     print(
         f"{'J_D':>5}{'flips/update':>14}{'batched upd/s':>16}{'NumPy loop upd/s':>19}{'ratio':>8}"

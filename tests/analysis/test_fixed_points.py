@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from neurodyn.analysis.asynchronous_dynamics import relax_asynchronous
+from neurodyn.analysis.asynchronous_dynamics import relax_asynchronous, sweep_order
 from neurodyn.analysis.fixed_points import (
     count_fixed_points,
     crossing_point,
@@ -62,9 +62,8 @@ def per_neuron_loop(couplings, self_coupling, state, order_seed, sweeps):
     """The authors' early loop: for i in permutation: h = J[i] @ s + J_D s_i; s_i = sign(h)."""
     rows = couplings.T  # rows[i, j] = J_ij
     state = state.clone()
-    generator = torch.Generator().manual_seed(order_seed)
-    for _ in range(sweeps):
-        for i in torch.randperm(state.numel(), generator=generator).tolist():
+    for sweep in range(sweeps):
+        for i in sweep_order(order_seed, sweep, state.numel()).tolist():
             field = float(rows[i] @ state) + self_coupling * float(state[i])
             if field != 0.0:
                 state[i] = math.copysign(1.0, field)
@@ -84,7 +83,7 @@ def test_batched_dynamics_equals_a_per_neuron_loop_with_the_same_orders():
             seed, sweeps = int(result.order_seeds[e, b]), int(result.sweeps[e, b])
             looped = per_neuron_loop(couplings[e], coupling, start[e, b], seed, sweeps)
             assert torch.equal(looped, result.state[e, b])
-            if result.converged[e, b]:  # one more sweep of the loop changes nothing
+            if result.converged[e, b]:  # then no sweep of the loop changes anything
                 assert torch.equal(per_neuron_loop(couplings[e], coupling, looped, seed, 1), looped)
 
 

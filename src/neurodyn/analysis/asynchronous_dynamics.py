@@ -10,24 +10,26 @@ a zero field keeping s_i. A sweep without a flip means the state is a fixed poin
 (spec 6.1); the dynamics stops there or after ``max_sweeps`` sweeps (spec 6.3 proposes a
 cap of 10^3).
 
-Batching (design principle 1): E networks x B initial states are M = E B instances that
-advance together. Step t of a sweep updates, in every instance at once, the spin at
-position t of that instance's own random permutation. The off-diagonal fields are kept
-up to date by a rank-1 update: when spin k of an instance flips to s_k, its fields gain
-2 s_k J_{.k}, i.e. row k of the presynaptic x postsynaptic couplings, so a step costs
-O(flips x N) and never recomputes a field. Instances whose sweep had no flip leave the
-batch after an exact check (below), so converged networks cost nothing more.
+Kernel. The sweeps run in a loop compiled with numba, parallel over instances (the
+E x B instances are independent): a visit costs O(1), a flip O(N), because the
+off-diagonal fields are kept up to date: when spin k of an instance flips to s_k, its
+fields gain 2 s_k J_{k.}, row k of the presynaptic x postsynaptic couplings. A compiled
+per-spin loop is what this sequential rule needs; a tensor formulation pays a dispatch
+per visited position (:file:`benchmarks/async_sweeps.py` compares it with the authors'
+per-neuron NumPy loop). Tensors on another device are copied to the CPU and back.
 
 Exactness. Incremental fields accumulate float rounding. An instance is declared
-converged only after its fields are recomputed exactly and every spin passes
-s_i h_i >= -J_D, so converged states are fixed points of the stored couplings (in their
-precision); if the check fails (a tie within rounding) the instance goes on from the exact fields.
+converged only after its fields are recomputed (accumulated in float64) and every spin
+passes s_i h_i >= -J_D, so converged states are fixed points of the stored couplings (in
+their precision); if the check fails (a tie within rounding) the instance goes on from
+the recomputed fields.
 
-Randomness (design principle 2). Instance (e, b) visits its spins in the orders
-``torch.randperm(N, generator=g)`` for successive sweeps, with
-``g = torch.Generator().manual_seed(order_seeds[e, b])``; the order seeds are drawn from
-the caller's generator and returned, so any instance can be replayed on its own (the
-tests compare with a per-neuron loop) and its trajectory does not depend on the others.
+Randomness (design principle 2). In sweep t, instance (e, b) visits its spins in the
+order :func:`sweep_order` (order_seeds[e, b], t, N): a Fisher-Yates shuffle driven by
+SplitMix64 outputs of counters derived from the seed and t. The order seeds are drawn
+from the caller's generator and returned, so any instance can be replayed on its own
+(the tests compare with a per-neuron loop) and its trajectory depends neither on the
+other instances nor on the number of threads.
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numba
+import numpy as np
 import torch
 from tqdm.auto import tqdm
 
@@ -47,6 +51,7 @@ from neurodyn.analysis.fixed_points import (
 )
 
 SEED_BOUND = 1 << 62
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 
 
 @dataclass(frozen=True)
@@ -96,99 +101,98 @@ def relax_asynchronous(
     order_seeds = torch.randint(
         0, SEED_BOUND, (ensemble, batch), generator=generator, device=generator.device
     ).cpu()
-    orders = [torch.Generator().manual_seed(s) for s in order_seeds.flatten().tolist()]
 
-    final = state.reshape(count, size).clone()
-    sweeps = torch.zeros(count, dtype=torch.int64, device=device)
-    flips = torch.zeros_like(sweeps)
-    converged = torch.zeros(count, dtype=torch.bool, device=device)
-    # The active instances, compacted: their ids, spins, fields, J_D and networks.
-    ids = torch.arange(count, device=device)
-    spins = final.clone()
-    fields = local_fields(couplings, state).reshape(count, size)
-    network = ids // batch
-    rows = couplings.reshape(ensemble * size, size)
+    def host(tensor: torch.Tensor) -> np.ndarray:  # a private copy the kernel may write
+        return tensor.detach().cpu().contiguous().numpy().copy()
+
+    spins = host(state.reshape(count, size))
+    fields = host(local_fields(couplings, state).reshape(count, size))
+    rows, bounds = host(couplings), host(threshold)
+    network = np.arange(count, dtype=np.int64) // batch
+    seeds = order_seeds.flatten().numpy().astype(np.uint64)
+    converged = np.zeros(count, dtype=np.bool_)
+    sweeps = np.zeros(count, dtype=np.int64)
+    flips = np.zeros(count, dtype=np.int64)
     bar = tqdm(total=max_sweeps, disable=not progress, unit="sweep", mininterval=2.0)
-    for _ in range(max_sweeps):
-        order = torch.stack([torch.randperm(size, generator=g) for g in orders]).to(device)
-        changed = _sweep(spins, fields, rows, threshold, order, network * size)
-        flips.index_add_(0, ids, changed)
-        sweeps.index_add_(0, ids, torch.ones_like(changed))
-        still = (changed == 0).nonzero().squeeze(1)
-        if still.numel():
-            fixed = _resync_and_check(couplings, spins, fields, threshold, network, still)
-            done = still[fixed]
-            converged[ids[done]] = True
-            final[ids[done]] = spins[done]
-            keep = torch.ones_like(changed, dtype=torch.bool).index_fill_(0, done, False)
-            ids, spins, fields = ids[keep], spins[keep], fields[keep]
-            threshold, network = threshold[keep], network[keep]
-            orders = [g for g, kept in zip(orders, keep.tolist(), strict=True) if kept]
+    for sweep in range(max_sweeps):
+        _sweep(rows, network, spins, fields, bounds, seeds, sweep, converged, sweeps, flips)
         bar.update(1)
         bar.set_postfix(converged=f"{int(converged.sum())}/{count}", refresh=False)
-        if ids.numel() == 0:
+        if converged.all():
             break
     bar.close()
-    final[ids] = spins
-    shape = (ensemble, batch)
+
+    def back(values: np.ndarray) -> torch.Tensor:
+        return torch.from_numpy(values).to(device).view(ensemble, batch, *values.shape[1:])
+
     return AsynchronousRelaxation(
-        final.view(ensemble, batch, size),
-        converged.view(shape),
-        sweeps.view(shape),
-        flips.view(shape),
-        order_seeds,
+        back(spins), back(converged), back(sweeps), back(flips), order_seeds
     )
 
 
-def _sweep(
-    spins: torch.Tensor,
-    fields: torch.Tensor,
-    rows: torch.Tensor,
-    threshold: torch.Tensor,
-    order: torch.Tensor,
-    row_offset: torch.Tensor,
-) -> torch.Tensor:
-    """One sweep of A instances in the orders ``order`` (A, N), in place on ``spins`` and
-    ``fields`` (A, N); returns the number of flips of each instance.
+def sweep_order(seed: int, sweep: int, size: int) -> torch.Tensor:
+    """The visiting order (N,) of sweep ``sweep`` for order seed ``seed``."""
+    order = np.empty(size, dtype=np.int64)
+    _shuffle(order, np.uint64(seed), sweep)
+    return torch.from_numpy(order)
 
-    ``rows`` (E N, N) are the couplings' rows and ``row_offset`` (A,) = e N the first row
-    of each instance's network. Spin k flips iff s_k h_k < -J_D (``threshold`` = -J_D),
-    i.e. sign(h_k + J_D s_k) = -s_k; its instance's fields then gain 2 s_k J_{.k} (s_k the
-    new value). Each spin is visited once per sweep, so the spins are read in visiting
-    order up front ((N, A), contiguous per step) and written back at the end; only the
-    fields are gathered at random positions.
+
+@numba.njit(cache=True)
+def _splitmix64(counter):
+    """SplitMix64's output function (Steele, Lea & Flood 2014) of a uint64 counter."""
+    z = counter
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))
+
+
+@numba.njit(cache=True)
+def _shuffle(order, seed, sweep):
+    """Fisher-Yates shuffle of 0 ... N-1 into ``order``; draw k of sweep t uses the
+    counter seed + (t N + k) x golden ratio (uint64 wrap-around), so sweeps never share one."""
+    size = order.shape[0]
+    for i in range(size):
+        order[i] = i
+    counter = seed + np.uint64(sweep) * np.uint64(size) * _GOLDEN
+    for i in range(size - 1, 0, -1):
+        counter += _GOLDEN
+        j = np.int64(_splitmix64(counter) % np.uint64(i + 1))
+        order[i], order[j] = order[j], order[i]
+
+
+@numba.njit(parallel=True, cache=True)
+def _sweep(rows, network, spins, fields, threshold, seeds, sweep, converged, sweeps, flips):
+    """Sweep ``sweep`` of every instance not yet converged, in place.
+
+    Spin k flips iff s_k h_k < -J_D (``threshold`` = -J_D), i.e. sign(h_k + J_D s_k) =
+    -s_k; its instance's fields then gain 2 s_k ``rows[e, k]`` (s_k the new value). After a
+    sweep without flips the fields are recomputed and the state checked (module docstring).
     """
     count, size = spins.shape
-    by_step = order.T.contiguous()
-    sites = by_step + torch.arange(count, device=spins.device)[None, :] * size
-    coupling_rows = by_step + row_offset[None, :]
-    visited = spins.gather(1, order).T.contiguous()
-    initial = visited.clone()
-    flat_fields = fields.view(-1)
-    for site, row, spin in zip(sites, coupling_rows, visited, strict=True):
-        stability = flat_fields.index_select(0, site).mul_(spin)
-        moved = torch.lt(stability, threshold).nonzero().squeeze(1)
-        if moved.numel() == 0:
+    for m in numba.prange(count):
+        if converged[m]:
             continue
-        flipped = spin.index_select(0, moved).neg_()
-        spin.index_copy_(0, moved, flipped)
-        update = rows.index_select(0, row.index_select(0, moved)).mul_(flipped[:, None])
-        fields.index_add_(0, moved, update, alpha=2)
-    spins.scatter_(1, order, visited.T)
-    return (visited != initial).sum(0)
-
-
-def _resync_and_check(
-    couplings: torch.Tensor,
-    spins: torch.Tensor,
-    fields: torch.Tensor,
-    threshold: torch.Tensor,
-    network: torch.Tensor,
-    still: torch.Tensor,
-) -> torch.Tensor:
-    """Recompute the fields of the ``still`` instances exactly; which are fixed points."""
-    for e in torch.unique(network[still]).tolist():
-        members = still[network[still] == e]
-        fields[members] = spins[members] @ couplings[e]
-    stability = (spins[still] * fields[still]).amin(-1)
-    return stability >= threshold[still]
+        couplings, s, h, bound = rows[network[m]], spins[m], fields[m], threshold[m]
+        order = np.empty(size, dtype=np.int64)
+        _shuffle(order, seeds[m], sweep)
+        changed = 0
+        for k in order:
+            if s[k] * h[k] < bound:
+                s[k] = -s[k]
+                twice = s[k] + s[k]  # in the spins' dtype
+                for j in range(size):
+                    h[j] += twice * couplings[k, j]
+                changed += 1
+        sweeps[m] += 1
+        flips[m] += changed
+        if changed == 0:
+            exact = np.zeros(size, dtype=np.float64)
+            for i in range(size):
+                for j in range(size):
+                    exact[j] += s[i] * couplings[i, j]
+            stable = True
+            for j in range(size):
+                h[j] = exact[j]
+                if s[j] * h[j] < bound:
+                    stable = False
+            converged[m] = stable
