@@ -132,3 +132,17 @@ def test_manual_bptt_equals_autograd(activation, alpha):
     torch.testing.assert_close(loss_manual, loss_reference)
     with pytest.raises(ValueError, match="method"):
         G.bptt_gradients(net, weights, x, y, m, "mse", method="numeric")
+
+
+def test_a_reused_workspace_gives_the_results_of_fresh_buffers():
+    net, weights, x, y, m = setting()
+    other = G.RateWeights(*(p.flip(0) for p in weights.parameters()))
+    workspace = G.Workspace()
+    G.bptt_gradients(net, other, x.flip(0), y, m, "mse", workspace=workspace)
+    G.eprop_gradients(net, other, x, y, m, "mse", workspace=workspace)
+    for rule in (G.bptt_gradients, G.eprop_gradients):
+        reused, loss = rule(net, weights, x, y, m, "mse", workspace=workspace)
+        fresh, fresh_loss = rule(net, weights, x, y, m, "mse")
+        for a, b in zip(reused.parameters(), fresh.parameters(), strict=True):
+            assert torch.equal(a, b)
+        assert torch.equal(loss, fresh_loss)
