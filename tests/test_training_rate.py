@@ -90,32 +90,15 @@ def test_bptt_learns_romo():
 
 def test_bad_training_settings_are_rejected():
     net = LeakyRateNetwork(1, 8, 2)
-    with pytest.raises(ValueError, match="rule"):
-        train_rate(
-            net, net.init(0), Romo(), rule="hebb", iterations=1, learning_rate=1e-3, seeds=[0]
-        )
-    with pytest.raises(ValueError, match="feedback"):
-        train_rate(
-            net, net.init(0), Romo(), rule="rflo", iterations=1, learning_rate=1e-3, seeds=[0]
-        )
-    with pytest.raises(ValueError, match="clip_norm"):
-        train_rate(
-            net,
-            net.init(0),
-            Romo(),
-            rule="bptt",
-            iterations=1,
-            learning_rate=1e-3,
-            seeds=[0],
-            clip_norm=0.0,
-        )
-    with pytest.raises(ValueError, match="inputs"):
-        train_rate(
-            net,
-            net.init(0),
-            PerceptualDecision(),
-            rule="bptt",
-            iterations=1,
-            learning_rate=1e-3,
-            seeds=[0],
-        )
+    cases = [
+        ("rule", Romo(), {"rule": "hebb"}),
+        ("feedback", Romo(), {"rule": "rflo"}),
+        ("clip_norm", Romo(), {"clip_norm": 0.0}),
+        ("inputs", PerceptualDecision(), {}),
+    ]
+    for message, task, settings in cases:
+        settings = {"rule": "bptt", **settings}
+        with pytest.raises(ValueError, match=message):
+            train_rate(
+                net, net.init(0), task, iterations=1, learning_rate=1e-3, seeds=[0], **settings
+            )
