@@ -25,6 +25,41 @@ from neurodyn.training import EpochMetrics, RandomStreams, train
 DATASETS = ("entangled-mnist", "prototypes")
 
 
+@dataclasses.dataclass(frozen=True)
+class EntangledMNISTFields:
+    """Config fields of the data set (:func:`load_data`); defaults: Entangled MNIST of
+    100 bits on all 60 000 / 10 000 images, data seed 17 (spec 4.1)."""
+
+    dataset: str = "entangled-mnist"
+    input_bits: int = 100
+    train_size: int = 60000
+    test_size: int = 10000
+    data_seed: int = 17
+    data_dir: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class SteeringRuleFields:
+    """Config fields of the network strengths and the steering rule that every steering
+    experiment shares; defaults: the spec's main configuration (spec 3.2). An experiment
+    whose source differs redeclares the field with its own default."""
+
+    feedback_strength: float = 0.9
+    readout_strength: float = 1.0
+    label_strength: float = 1000.0
+    update_probability: float = 1.0
+    hidden_threshold: float = 0.9
+    readout_threshold: float = 3.0
+    coupling_learning_rate: float = 0.005
+    input_learning_rate: float = 0.03
+    readout_learning_rate: float = 0.1
+    coupling_weight_decay: float = 0.005
+    input_weight_decay: float = 0.0
+    readout_weight_decay: float = 0.005
+    batch_size: int = 16
+    device: str = "cpu"
+
+
 def shared_fields(config, target) -> dict:
     """The fields of the dataclass ``config`` that ``target`` (a class such as
     :class:`SteeringRule` or :class:`BinarySteeringNetwork`) takes as keyword arguments,

@@ -56,7 +56,10 @@ from neurodyn.analysis.capacity import capacity_slope, search_capacity  # noqa: 
 from neurodyn.config import to_dict  # noqa: E402
 from neurodyn.experiments import Experiment, register  # noqa: E402
 from neurodyn.experiments._stages import Stages  # noqa: E402
-from neurodyn.experiments._steering_training import shared_fields  # noqa: E402
+from neurodyn.experiments._steering_training import (  # noqa: E402
+    SteeringRuleFields,
+    shared_fields,
+)
 from neurodyn.networks.binary import BinarySteeringNetwork  # noqa: E402
 from neurodyn.rules.steering import SteeringRule  # noqa: E402
 from neurodyn.runs import RunFolder  # noqa: E402
@@ -71,7 +74,7 @@ PAPER = {
 
 
 @dataclass(frozen=True)
-class SteeringCapacityConfig:
+class SteeringCapacityConfig(SteeringRuleFields):
     """Defaults: the inferred protocol of the module docstring."""
 
     widths: tuple[int, ...] = (100, 200, 400, 800)
@@ -82,28 +85,14 @@ class SteeringCapacityConfig:
     self_coupling: float = 0.5
     ferromagnetic_strength: float = 1.0
     input_strength: float = 5.0
-    feedback_strength: float = 0.9
     feedback_skip_strength: float = 0.9
-    readout_strength: float = 1.0
     readout_skip_strength: float = 1.0
-    label_strength: float = 1000.0
-    update_probability: float = 1.0
-    hidden_threshold: float = 0.9
-    readout_threshold: float = 3.0
-    coupling_learning_rate: float = 0.005
-    input_learning_rate: float = 0.03
-    readout_learning_rate: float = 0.1
     readout_skip_learning_rate: float = 0.1
-    coupling_weight_decay: float = 0.005
-    input_weight_decay: float = 0.0
-    readout_weight_decay: float = 0.005
     clamped_sweeps: int = 5
     epochs: int = 100
-    batch_size: int = 16
     candidates: int = 3
     load_ceiling: float = 5.0
     resolution: float = 0.01
-    device: str = "cpu"
 
     def __post_init__(self) -> None:
         for name in ("num_classes", "clamped_sweeps", "epochs", "batch_size", "candidates"):

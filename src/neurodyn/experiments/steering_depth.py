@@ -47,7 +47,9 @@ import numpy as np  # noqa: E402
 from neurodyn._checks import check_positive_int  # noqa: E402
 from neurodyn.config import to_dict  # noqa: E402
 from neurodyn.experiments import Experiment, register  # noqa: E402
-from neurodyn.experiments._steering_training import (  # noqa: E402
+from neurodyn.experiments._steering_training import (
+    EntangledMNISTFields,
+    SteeringRuleFields,  # noqa: E402
     accuracy_summary,
     check_dataset,
     load_data,
@@ -74,7 +76,7 @@ LOW_LAMBDA, HIGH_LAMBDA = 1.0, 3.0  # the headline's "lambda <= 1 fails, lambda 
 
 
 @dataclass(frozen=True)
-class SteeringDepthConfig:
+class SteeringDepthConfig(SteeringRuleFields, EntangledMNISTFields):
     """Defaults: the authors' ``lambda_advantage`` configuration (module docstring)."""
 
     ferromagnetic_strengths: tuple[float, ...] = tuple(0.5 * k for k in range(11))
@@ -82,35 +84,16 @@ class SteeringDepthConfig:
     phase_ferromagnetic_strengths: tuple[float, ...] = (0.0, 1.0, 2.0, 3.0, 4.0, 5.0)
     input_strengths: tuple[float, ...] = (2.0, 5.0)
     seeds: tuple[int, ...] = (0, 1, 2)
-    dataset: str = "entangled-mnist"
-    input_bits: int = 100
-    train_size: int = 60000
-    test_size: int = 10000
-    data_seed: int = 17
-    data_dir: str = ""
     hidden_size: int = 1600
     num_layers: int = 2
-    feedback_strength: float = 0.9
     feedback_skip_strength: float = 0.9
-    readout_strength: float = 1.0
     readout_skip_strength: float = 1.0
-    label_strength: float = 1000.0
     update_probability: float = 0.85
     dynamics: str = "synchronous"
-    hidden_threshold: float = 0.9
-    readout_threshold: float = 3.0
-    coupling_learning_rate: float = 0.005
-    input_learning_rate: float = 0.03
-    readout_learning_rate: float = 0.1
     readout_skip_learning_rate: float = 0.1
-    coupling_weight_decay: float = 0.005
-    input_weight_decay: float = 0.0
-    readout_weight_decay: float = 0.005
     train_sweeps: int = 7
     eval_sweeps: int = 7
     epochs: int = 30
-    batch_size: int = 16
-    device: str = "cpu"
 
     def __post_init__(self) -> None:
         for name in (

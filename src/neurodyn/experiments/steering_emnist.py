@@ -25,7 +25,9 @@ import numpy as np  # noqa: E402
 from neurodyn._checks import check_positive_int  # noqa: E402
 from neurodyn.config import to_dict  # noqa: E402
 from neurodyn.experiments import Experiment, register  # noqa: E402
-from neurodyn.experiments._steering_training import (  # noqa: E402
+from neurodyn.experiments._steering_training import (
+    EntangledMNISTFields,
+    SteeringRuleFields,  # noqa: E402
     accuracy_summary,
     check_dataset,
     load_data,
@@ -79,45 +81,25 @@ RULE_MEMBER_FIELDS = (
 
 
 @dataclass(frozen=True)
-class SteeringEMNISTConfig:
+class SteeringEMNISTConfig(SteeringRuleFields, EntangledMNISTFields):
     """Defaults: the spec's main configuration (``baseline_1layer_largeP``), seed 17."""
 
     models: tuple[str, ...] = ("full", "random-features", "reservoir")
     seeds: tuple[int, ...] = (17,)
-    dataset: str = "entangled-mnist"
-    input_bits: int = 100
-    train_size: int = 60000
-    test_size: int = 10000
-    data_seed: int = 17
-    data_dir: str = ""
     hidden_size: int = 1600
     num_layers: int = 1
     self_coupling: float = 0.5
     input_strength: float = 5.0
-    feedback_strength: float = 0.9
-    readout_strength: float = 1.0
     internal_strength: float = 1.0
-    label_strength: float = 1000.0
     ferromagnetic_strength: float = 0.0
     tied_feedback: bool = True
-    update_probability: float = 1.0
     dynamics: str = "synchronous"
-    hidden_threshold: float = 0.9
-    readout_threshold: float = 3.0
-    coupling_learning_rate: float = 0.005
-    input_learning_rate: float = 0.03
-    readout_learning_rate: float = 0.1
-    coupling_weight_decay: float = 0.005
-    input_weight_decay: float = 0.0
-    readout_weight_decay: float = 0.005
     train_sweeps: int = 5
     eval_sweeps: int = 5
     feedback_removal: str = "abrupt"
     steered: bool = True
     readout_label_quirk: bool = False
     epochs: int = 30
-    batch_size: int = 16
-    device: str = "cpu"
 
     def __post_init__(self) -> None:
         unknown = [m for m in self.models if m not in VARIANTS]
