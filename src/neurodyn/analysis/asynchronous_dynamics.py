@@ -102,11 +102,11 @@ def relax_asynchronous(
         0, SEED_BOUND, (ensemble, batch), generator=generator, device=generator.device
     ).cpu()
 
-    def host(tensor: torch.Tensor) -> np.ndarray:  # a private copy the kernel may write
-        return tensor.detach().cpu().contiguous().numpy().copy()
+    def host(tensor: torch.Tensor) -> np.ndarray:  # shares memory with the tensor where it can
+        return tensor.detach().cpu().contiguous().numpy()
 
-    spins = host(state.reshape(count, size))
-    fields = host(local_fields(couplings, state).reshape(count, size))
+    spins = host(state.reshape(count, size)).copy()  # the kernel writes it: not the caller's
+    fields = host(local_fields(couplings, state).reshape(count, size))  # a fresh tensor
     rows, bounds = host(couplings), host(threshold)
     network = np.arange(count, dtype=np.int64) // batch
     seeds = order_seeds.flatten().numpy().astype(np.uint64)
