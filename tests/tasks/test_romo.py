@@ -49,6 +49,17 @@ def test_member_streams_are_consecutive_trials_back_to_back():
     assert torch.equal(streams[1, 2, 56:112], trials[1, 2 * 4 + 1])
 
 
+def test_members_with_one_seed_share_the_trials_of_their_own_key():
+    task, keys = Romo(), _random.member_keys([3, 1, 3, 3], "task")
+    shared = task.sample_members(5, keys, counter=7)
+    for e in range(4):
+        alone = task.sample_members(5, keys[e : e + 1], counter=7)
+        for name in ("inputs", "targets", "mask"):
+            assert torch.equal(getattr(shared, name)[e], getattr(alone, name)[0])
+        assert torch.equal(shared.info["a1"][e], alone.info["a1"][0])
+    assert not torch.equal(shared.inputs[0], shared.inputs[1])
+
+
 @pytest.mark.parametrize(
     "kwargs, message",
     [

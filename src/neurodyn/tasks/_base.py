@@ -63,9 +63,22 @@ class TrialSampling:
         return self.generate(batch, Draws(generator))
 
     def sample_members(self, batch: int, keys: torch.Tensor, counter: int) -> TrialBatch:
-        """``batch`` trials per ensemble member from counter-based keys: (E, B, T, ...)."""
+        """``batch`` trials per ensemble member from counter-based keys: (E, B, T, ...).
+
+        A member's trials depend only on its key, so members with equal keys (a sweep's
+        members of one seed) share them: each distinct key is generated once.
+        """
         check_positive_int("batch", batch)
-        return self.generate(batch, Draws(keys=keys, counter=counter))
+        distinct, member = torch.unique(keys, return_inverse=True)
+        if len(distinct) == len(keys):
+            return self.generate(batch, Draws(keys=keys, counter=counter))
+        trials = self.generate(batch, Draws(keys=distinct, counter=counter))
+        return TrialBatch(
+            trials.inputs[member],
+            trials.targets[member],
+            trials.mask[member],
+            {name: value[member] for name, value in trials.info.items()},
+        )
 
     def sample_member_streams(
         self, batch: int, trials: int, keys: torch.Tensor, counter: int
