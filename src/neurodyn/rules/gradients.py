@@ -122,11 +122,10 @@ def bptt_gradients(
 
     ``method="manual"`` runs the adjoint recursion a_t = dL/dh_t,
         a_t = psi_t * (delta_t w^T + (1 - alpha) a_{t+1} W_h^T) + alpha a_{t+1},
-    one product per step of the stacked adjoint d_{t+1} = [a_{t+1}, delta_t] with
-    [(1 - alpha) W_h^T; w^T]. Every gradient comes from sum_t z_t^T d_t with
-    z_t = [r_{t-1}, x_t], accumulated by one product per step while z_t is in cache, so
-    the adjoint of all steps is never stored: its blocks are g(W_h) / (1 - alpha),
-    g(W_x) / (1 - alpha) and g(w) = sum_t r_t^T delta_t. ``"autograd"`` is the reference.
+    two products per step; g([W_h; W_x]) = (1 - alpha) sum_t z_t^T a_t with
+    z_t = [r_{t-1}, x_t] accumulates by one product per step while z_t is in cache, so the
+    adjoint of all steps is never stored; g(w) = sum_t r_t^T delta_t is one product over
+    all steps. ``"autograd"`` is the reference.
     """
     if method == "autograd":
         return _autograd(network, weights, x, targets, mask, loss, detach=False)
@@ -199,38 +198,29 @@ def _sum_over_steps(left: torch.Tensor, right: torch.Tensor) -> torch.Tensor:
 def _manual_bptt(network, weights, x, targets, mask, loss, workspace):
     run = _unroll(network, weights, x, targets, mask, loss, workspace)
     E, T, B, N = run.rates.shape
-    n_out = run.delta.shape[-1]
     alpha, leak = network.alpha, 1 - network.alpha
-    stacked = workspace.get("backward", (E, N + n_out, N), run.rates)
-    torch.mul(weights.recurrent.mT, leak, out=stacked[:, :N])  # [(1 - alpha) W_h^T; w^T]
-    stacked[:, N:].copy_(weights.readout.mT)
+    stacked = workspace.get("backward", (E, N, N), run.rates)
+    torch.mul(weights.recurrent.mT, leak, out=stacked)  # (1 - alpha) W_h^T
+    readout = weights.readout.mT.contiguous()  # w^T
     pushed = workspace.get("pushed", (E, B, N), run.rates)
-    adjoint = workspace.get("adjoint", (2, E, B, N + n_out), run.rates)  # d_t, d_{t+1}
-    d = adjoint[T % 2]  # d_T = [0, delta_{T-1}]
-    d[..., :N].zero_()
-    d[..., N:].copy_(run.delta[:, T - 1])
-    blocks = workspace.get("blocks", (E, run.state.shape[-1], N + n_out), run.rates)
-    torch.bmm(run.state[:, T].mT, d, out=blocks)
+    adjoint = workspace.get("adjoint", (2, E, B, N), run.rates)  # a_t, a_{t+1}
+    a_t = adjoint[T % 2].zero_()  # a_T
+    blocks = workspace.get("blocks", (E, run.state.shape[-1], N), run.rates).zero_()
     for t in range(T - 1, -1, -1):
-        d_next, d = d, adjoint[t % 2]
-        torch.bmm(d_next, stacked, out=pushed)
-        a_t = network.rate_backward(pushed, run.rates[:, t], out=d[..., :N])
+        a_next, a_t = a_t, adjoint[t % 2]
+        torch.bmm(run.delta[:, t], readout, out=pushed).baddbmm_(a_next, stacked)
+        network.rate_backward(pushed, run.rates[:, t], out=a_t)
         if alpha:
-            a_t.add_(d_next[..., :N], alpha=alpha)
-        if t:
-            d[..., N:].copy_(run.delta[:, t - 1])
-        else:
-            d[..., N:].zero_()  # delta_{-1}
-        blocks.baddbmm_(run.state[:, t].mT, d)  # z_t^T d_t while z_t is in cache
-    grads = RateWeights(
-        blocks[:, :N, :N] * leak, blocks[:, N:, :N] * leak, blocks[:, :N, N:].clone()
-    )
+            a_t.add_(a_next, alpha=alpha)
+        blocks.baddbmm_(run.state[:, t].mT, a_t)  # z_t^T a_t while z_t is in cache
+    grads = RateWeights(blocks[:, :N] * leak, blocks[:, N:] * leak, _readout_gradient(run))
     return grads, run.loss
 
 
 def _readout_gradient(run: _Unrolled) -> torch.Tensor:
-    """g(w) = sum_t r_t^T delta_t (E, N, N_out)."""
-    return _sum_over_steps(run.rates, run.delta)
+    """g(w) = sum_t r_t^T delta_t (E, N, N_out), as (delta^T r)^T: with the N_out rows on
+    the left MKL takes 1.0 ms instead of 2.5 (E = 100, T B = 1792, N = 64, Intel Xeon)."""
+    return _sum_over_steps(run.delta, run.rates).mT.contiguous()
 
 
 def _split(blocks: torch.Tensor, run: _Unrolled, scale: float) -> RateWeights:
