@@ -209,10 +209,12 @@ def _manual_bptt(network, weights, x, targets, mask, loss, workspace):
     for t in range(T - 1, -1, -1):
         a_next, a_t = a_t, adjoint[t % 2]
         torch.bmm(run.delta[:, t], readout, out=pushed).baddbmm_(a_next, stacked)
+        # z_{t+1}^T a_{t+1}: reading z_{t+1} = [r_t, x_{t+1}] brings r_t into cache
+        blocks.baddbmm_(run.state[:, t + 1].mT, a_next)
         network.rate_backward(pushed, run.rates[:, t], out=a_t)
         if alpha:
             a_t.add_(a_next, alpha=alpha)
-        blocks.baddbmm_(run.state[:, t].mT, a_t)  # z_t^T a_t while z_t is in cache
+    blocks.baddbmm_(run.state[:, 0].mT, a_t)
     grads = RateWeights(blocks[:, :N] * leak, blocks[:, N:] * leak, _readout_gradient(run))
     return grads, run.loss
 
