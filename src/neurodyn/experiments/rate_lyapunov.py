@@ -109,8 +109,14 @@ def max_exponents(
 ) -> torch.Tensor:
     """lambda_1 per member (E,): the mean over ``trajectories`` streams of ``trials``
     trials from the member's ``"evaluation"`` key, the first trial the warm-up. In float64
-    (the step and its Jacobian follow the dtype of the weights and the state)."""
-    weights = RateWeights(*(p.to(network.device, torch.float64) for p in weights.parameters()))
+    (the step and its Jacobian follow the dtype of the weights and the state). A member
+    whose weights are not finite (its training diverged, as e-prop at gain 2 and a large
+    learning rate can) gets NaN; the others are measured as usual."""
+    weights = [p.to(network.device, torch.float64) for p in weights.parameters()]
+    finite = torch.stack([p.flatten(1).isfinite().all(1) for p in weights]).all(0)
+    weights = RateWeights(  # zeros stand in for the diverged members
+        *(torch.where(finite.view(-1, *[1] * (p.dim() - 1)), p, 0.0) for p in weights)
+    )
     keys = _random.member_keys(seeds, "evaluation", network.device)
     streams = task.sample_member_streams(trajectories, trials, keys, 0)
     streams = streams.to(network.device, torch.float64)
@@ -123,7 +129,7 @@ def max_exponents(
         streams,
         warmup=streams.shape[2] // trials,
     )
-    return spectrum.maximum.mean(1)
+    return spectrum.maximum.mean(1).masked_fill(~finite, float("nan"))
 
 
 def _mean_sd(values: torch.Tensor) -> list[float]:
