@@ -7,7 +7,8 @@ batch 32, BPTT with Adam). The baseline trains them one after another the way a 
 would without neurodyn: parameters with requires_grad, a Python loop over time steps,
 ``loss.backward()`` and ``torch.optim.Adam``, trials from the task's own generator.
 Both sides run the same number of iterations in one process; the printed ratio is
-network-iterations per second of the ensemble over the loop (target >= 20).
+network-iterations per second of the ensemble over the loop (target >= 20). It also
+prints the ensemble's time per iteration and, of that, the BPTT gradient of one batch.
 """
 
 from __future__ import annotations
@@ -23,9 +24,10 @@ import time
 
 import torch
 
+from neurodyn import _random
 from neurodyn.experiments.rate_gain import TASKS
 from neurodyn.networks.rate import LeakyRateNetwork
-from neurodyn.rules.gradients import task_loss
+from neurodyn.rules.gradients import Workspace, bptt_gradients, task_loss
 from neurodyn.training.rate import train_rate
 
 GAINS = (0.2, 0.5, 1.0, 1.5, 2.0)
@@ -98,6 +100,7 @@ def main() -> None:
         seeds=[s for _, _, s in members],
     )
     together = time.perf_counter() - start
+    gradient = gradient_time(network, weights, task, [s for _, _, s in members])
     start = time.perf_counter()
     for gain, rate, seed in members:
         plain_loop(task, alpha, gain, rate, seed, args.iterations)
@@ -106,6 +109,24 @@ def main() -> None:
     print(f"  one ensemble:          {total / together:8.0f} network-iterations/s")
     print(f"  plain per-network loop:{total / apart:8.0f} network-iterations/s")
     print(f"  speed-up (target >= 20): {apart / together:.1f}")
+    print(
+        f"  ensemble: {together / args.iterations * 1e3:.1f} ms per iteration, "
+        f"of which the BPTT gradient {gradient * 1e3:.1f} ms"
+    )
+
+
+def gradient_time(network, weights, task, seeds, repeats=5) -> float:
+    """Seconds per BPTT gradient of the ensemble on one batch of 32 trials per member."""
+    keys = _random.member_keys(_random.member_seeds(seeds, len(seeds)), "task", network.device)
+    trials = task.sample_members(32, keys, 0)
+    targets = trials.targets.float() if task.loss == "mse" else trials.targets
+    args = (trials.inputs, targets, trials.mask.float(), task.loss)
+    workspace = Workspace()
+    bptt_gradients(network, weights, *args, workspace=workspace)
+    start = time.perf_counter()
+    for _ in range(repeats):
+        bptt_gradients(network, weights, *args, workspace=workspace)
+    return (time.perf_counter() - start) / repeats
 
 
 if __name__ == "__main__":
