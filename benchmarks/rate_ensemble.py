@@ -8,7 +8,7 @@ would without neurodyn: parameters with requires_grad, a Python loop over time s
 ``loss.backward()`` and ``torch.optim.Adam``, trials from the task's own generator.
 Both sides run the same number of iterations in one process; the printed ratio is
 network-iterations per second of the ensemble over the loop (target >= 20). It also
-prints the ensemble's time per iteration and, of that, the BPTT gradient of one batch.
+prints the ensemble's time per iteration and that of its BPTT gradient alone (one batch).
 """
 
 from __future__ import annotations
@@ -111,7 +111,7 @@ def main() -> None:
     print(f"  speed-up (target >= 20): {apart / together:.1f}")
     print(
         f"  ensemble: {together / args.iterations * 1e3:.1f} ms per iteration, "
-        f"of which the BPTT gradient {gradient * 1e3:.1f} ms"
+        f"BPTT gradient alone {gradient * 1e3:.1f} ms"
     )
 
 
