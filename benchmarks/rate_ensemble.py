@@ -1,6 +1,7 @@
 """One ensemble of 100 rate RNNs against the same networks in a plain PyTorch loop.
 
     python benchmarks/rate_ensemble.py [--task romo|decision|match-sample] [--iterations 20]
+                                       [--profile]
 
 The 100 networks are the grid of the paper (5 gains x 4 learning rates x 5 seeds, N = 64,
 batch 32, BPTT with Adam). The baseline trains them one after another the way a user
@@ -8,7 +9,8 @@ would without neurodyn: parameters with requires_grad, a Python loop over time s
 ``loss.backward()`` and ``torch.optim.Adam``, trials from the task's own generator.
 Both sides run the same number of iterations in one process; the printed ratio is
 network-iterations per second of the ensemble over the loop (target >= 20). It also
-prints the ensemble's time per iteration and that of its BPTT gradient alone (one batch).
+prints the ensemble's time per iteration and that of its BPTT gradient alone (one batch);
+``--profile`` adds torch.profiler's table of that gradient's operations.
 """
 
 from __future__ import annotations
@@ -64,6 +66,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--task", default="romo", choices=sorted(TASKS))
     parser.add_argument("--iterations", type=int, default=20)
+    parser.add_argument("--profile", action="store_true", help="profile the BPTT gradient")
     args = parser.parse_args()
     task, alpha = TASKS[args.task]
     members = [(g, r, s) for g in GAINS for r in RATES for s in SEEDS]
@@ -100,7 +103,7 @@ def main() -> None:
         seeds=[s for _, _, s in members],
     )
     together = time.perf_counter() - start
-    gradient = gradient_time(network, weights, task, [s for _, _, s in members])
+    gradient = gradient_time(network, weights, task, [s for _, _, s in members], args.profile)
     start = time.perf_counter()
     for gain, rate, seed in members:
         plain_loop(task, alpha, gain, rate, seed, args.iterations)
@@ -115,8 +118,9 @@ def main() -> None:
     )
 
 
-def gradient_time(network, weights, task, seeds, repeats=5) -> float:
-    """Seconds per BPTT gradient of the ensemble on one batch of 32 trials per member."""
+def gradient_time(network, weights, task, seeds, profile=False, repeats=5) -> float:
+    """Seconds per BPTT gradient of the ensemble on one batch of 32 trials per member; with
+    ``profile``, prints the operations' self time summed over the repeats."""
     keys = _random.member_keys(_random.member_seeds(seeds, len(seeds)), "task", network.device)
     trials = task.sample_members(32, keys, 0)
     targets = trials.targets.float() if task.loss == "mse" else trials.targets
@@ -126,7 +130,14 @@ def gradient_time(network, weights, task, seeds, repeats=5) -> float:
     start = time.perf_counter()
     for _ in range(repeats):
         bptt_gradients(network, weights, *args, workspace=workspace)
-    return (time.perf_counter() - start) / repeats
+    seconds = (time.perf_counter() - start) / repeats
+    if profile:
+        with torch.profiler.profile(record_shapes=True) as profiler:
+            for _ in range(repeats):
+                bptt_gradients(network, weights, *args, workspace=workspace)
+        table = profiler.key_averages(group_by_input_shape=True)
+        print(table.table(sort_by="self_cpu_time_total", row_limit=15, max_shapes_column_width=60))
+    return seconds
 
 
 if __name__ == "__main__":
