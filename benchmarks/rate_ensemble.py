@@ -30,7 +30,7 @@ from neurodyn import _random
 from neurodyn.experiments.rate_gain import TASKS
 from neurodyn.networks.rate import LeakyRateNetwork
 from neurodyn.rules.gradients import Workspace, bptt_gradients, task_loss
-from neurodyn.training.rate import train_rate
+from neurodyn.training.rate import train_rate, training_batch
 
 GAINS = (0.2, 0.5, 1.0, 1.5, 2.0)
 RATES = (1e-4, 3e-4, 1e-3, 3e-3)
@@ -120,21 +120,22 @@ def main() -> None:
 
 def gradient_time(network, weights, task, seeds, profile=False, repeats=5) -> float:
     """Seconds per BPTT gradient of the ensemble on one batch of 32 trials per member; with
-    ``profile``, prints the operations' self time summed over the repeats."""
+    ``profile``, prints the operations' self time summed over ``repeats`` more calls."""
     keys = _random.member_keys(_random.member_seeds(seeds, len(seeds)), "task", network.device)
-    trials = task.sample_members(32, keys, 0)
-    targets = trials.targets.float() if task.loss == "mse" else trials.targets
-    args = (trials.inputs, targets, trials.mask.float(), task.loss)
+    batch = training_batch(network, task, 32, keys, 0)
     workspace = Workspace()
-    bptt_gradients(network, weights, *args, workspace=workspace)
+
+    def repeat(times):
+        for _ in range(times):
+            bptt_gradients(network, weights, *batch, task.loss, workspace=workspace)
+
+    repeat(1)
     start = time.perf_counter()
-    for _ in range(repeats):
-        bptt_gradients(network, weights, *args, workspace=workspace)
+    repeat(repeats)
     seconds = (time.perf_counter() - start) / repeats
     if profile:
         with torch.profiler.profile(record_shapes=True) as profiler:
-            for _ in range(repeats):
-                bptt_gradients(network, weights, *args, workspace=workspace)
+            repeat(repeats)
         table = profiler.key_averages(group_by_input_shape=True)
         print(table.table(sort_by="self_cpu_time_total", row_limit=15, max_shapes_column_width=60))
     return seconds

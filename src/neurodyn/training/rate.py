@@ -143,14 +143,22 @@ def train_rate(
     return weights, torch.stack(losses)
 
 
-def _task_gradients(network, weights, task, rule, batch_size, keys, iteration, feedback, workspace):
-    """The rule's gradients and task loss on the iteration's batch of trials."""
+def training_batch(network: LeakyRateNetwork, task, batch_size: int, keys, iteration: int):
+    """The iteration's trials of every member as the gradient rules take them: inputs and
+    mask in the network's dtype and device, targets too for ``mse`` (class indices for
+    ``cross_entropy``); returns (inputs, targets, mask), each (E, B, T, ...)."""
     trials = task.sample_members(batch_size, keys, iteration)  # (E, B, T, ...) at once
     x = trials.inputs.to(network.device, network.dtype)
     targets = trials.targets.to(network.device)
     mask = trials.mask.to(network.device, network.dtype)
     if task.loss == "mse":
         targets = targets.to(network.dtype)
+    return x, targets, mask
+
+
+def _task_gradients(network, weights, task, rule, batch_size, keys, iteration, feedback, workspace):
+    """The rule's gradients and task loss on the iteration's batch of trials."""
+    x, targets, mask = training_batch(network, task, batch_size, keys, iteration)
     if rule == "bptt":
         return gradients.bptt_gradients(
             network, weights, x, targets, mask, task.loss, workspace=workspace
