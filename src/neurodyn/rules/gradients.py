@@ -28,6 +28,7 @@ from typing import NamedTuple
 
 import torch
 
+from neurodyn._products import Products, onednn_products
 from neurodyn.networks.rate import LeakyRateNetwork, RateWeights
 
 LOSSES = ("mse", "cross_entropy")
@@ -135,107 +136,113 @@ def bptt_gradients(
 
 
 class _Unrolled(NamedTuple):
-    """A forward pass in time-major buffers.
+    """A forward pass in a time-major buffer whose every step is one contiguous block.
 
-    ``state`` (E, T + 1, B, N + N_in) holds the stacked presynaptic rows
-    z_t = [r_{t-1}, x_t] for t = 0 ... T (r_{-1} = 0, x_T = 0), which multiply [W_h; W_x]
-    at step t; ``rates`` r_0 ... r_{T-1} (E, T, B, N) is a view into it. ``delta`` =
-    dL/dy (E, T, B, N_out); ``loss`` per member (E,). The hidden states are not kept: the
-    rules need f'(h), which :meth:`LeakyRateNetwork.rate_backward` recovers from r.
+    ``rows[t]`` (E, B, N + N_in), t = 0 ... T, are the stacked presynaptic rows
+    z_t = [r_{t-1}, x_t] (r_{-1} = 0, x_T = 0) that multiply [W_h; W_x] at step t, views
+    into one (T + 1, E, B, N + N_in) buffer; ``rates[t]`` = r_t (E, B, N) is the rate part
+    of ``rows[t + 1]``. ``delta[t]`` = (dL/dy_t)^T (E, N_out, B); ``loss`` per member (E,).
+    The hidden states are not kept: the rules need f'(h), which
+    :meth:`LeakyRateNetwork.rate_backward` recovers from r. ``products`` runs the step
+    products (:func:`neurodyn._products.onednn_products`).
     """
 
-    state: torch.Tensor
-    rates: torch.Tensor
-    delta: torch.Tensor
+    rows: tuple[torch.Tensor, ...]
+    rates: tuple[torch.Tensor, ...]
+    delta: tuple[torch.Tensor, ...]
     loss: torch.Tensor
+    products: Products
 
 
 def _unroll(network, weights, x, targets, mask, loss, workspace) -> _Unrolled:
     """Forward pass with one product per step, h_t = alpha h_{t-1} + (1 - alpha)
-    z_t [W_h; W_x], each r_t written straight into the state buffer; then the readout of
-    all steps as one product, y^T = w^T [r_0 ... r_{T-1}]^T."""
+    z_t [W_h; W_x], each r_t written straight into the rows of step t + 1; then the
+    readout y_t^T = w^T r_t^T step by step (MKL runs these products with N_out rows fast,
+    oneDNN does not)."""
     x = network.prepare_inputs(x)
     E, B, T, n_in = x.shape
     N, n_out = network.hidden_size, network.output_size
     alpha, leak = network.alpha, 1 - network.alpha
-    state = workspace.get("state", (E, T + 1, B, N + n_in), x)  # r_{-1}, x_T stay 0
-    state[:, :T, :, N:].copy_(x.transpose(1, 2))
+    state = workspace.get("state", (T + 1, E, B, N + n_in), x)  # r_{-1}, x_T stay 0
+    state[:T, ..., N:].copy_(x.permute(2, 0, 1, 3))
     stacked = workspace.get("forward", (E, N + n_in, N), x)  # [W_h; W_x]
     stacked[:, :N].copy_(weights.recurrent)
     stacked[:, N:].copy_(weights.inputs)
     h = workspace.get("hidden", (E, B, N), x)
-    rows, rates_out = state.unbind(1), state[..., :N].unbind(1)  # per-step views at once
-    torch.bmm(rows[0], stacked, out=h).mul_(leak)
-    network.rate(h, out=rates_out[1])
-    for t in range(1, T):
-        h.baddbmm_(rows[t], stacked, beta=alpha, alpha=leak)
-        network.rate(h, out=rates_out[t + 1])
-    rates = state[:, 1:, :, :N]
-    # (E, N_out, T * B): with the N_out rows of w^T on the left, MKL runs this product in
-    # half the time of r w, whose output rows are N_out wide (0.50 against 0.99 ms for
-    # E = 50, T B = 1792, N = 64 on 2 threads of an Intel Xeon)
-    outputs = workspace.get("outputs", (E, n_out, T * B), x)
-    torch.bmm(weights.readout.mT.contiguous(), _rows(rates).mT, out=outputs)
-    outputs = outputs.view(E, n_out, T, B).permute(0, 3, 2, 1)  # (E, B, T, N_out)
-    delta = workspace.get("delta", (E, T, B, n_out), x)
-    delta.copy_(output_error(outputs, targets, mask, loss).transpose(1, 2))
-    return _Unrolled(state, rates, delta, task_loss(outputs, targets, mask, loss))
+    rows, rates = state.unbind(0), state[1:, ..., :N].unbind(0)  # per-step views at once
+    products = onednn_products(E, B, N + n_in, N, x)
+    with products:
+        torch.bmm(rows[0], stacked, out=h).mul_(leak)
+        network.rate(h, out=rates[0])
+        for t in range(1, T):
+            h.baddbmm_(rows[t], stacked, beta=alpha, alpha=leak)
+            network.rate(h, out=rates[t])
+    outputs = workspace.get("outputs", (T, E, n_out, B), x)
+    readout = weights.readout.mT.contiguous()  # w^T
+    for t in range(T):
+        torch.bmm(readout, rates[t].mT, out=outputs[t])
+    delta, value = _error_and_loss(outputs, targets, mask, loss, workspace)
+    return _Unrolled(rows, rates, delta.unbind(0), value, products)
 
 
-def _rows(tensor: torch.Tensor) -> torch.Tensor:
-    """(E, T, B, K) -> (E, T * B, K), a view for the time-major buffers (also with rows
-    of a stride larger than K)."""
-    E, T, B, K = tensor.shape
-    return tensor.reshape(E, T * B, K)
+def _error_and_loss(outputs, targets, mask, loss, workspace):
+    """:func:`output_error` into a workspace buffer of the layout of ``outputs``
+    (T, E, N_out, B), and :func:`task_loss` (E,). The MSE is computed in two reused
+    buffers: fresh temporaries of this size cost more in page faults than in arithmetic."""
+    view = outputs.permute(1, 3, 0, 2)  # (E, B, T, N_out)
+    delta = workspace.get("delta", outputs.shape, outputs)
+    delta_view = delta.permute(1, 3, 0, 2)
+    if loss != "mse":
+        delta_view.copy_(output_error(view, targets, mask, loss))
+        return delta, task_loss(view, targets, mask, loss)
+    targets, mask, total = _member_shapes(view.shape, targets, mask, loss)
+    error = workspace.get("error", outputs.shape, outputs).permute(1, 3, 0, 2)
+    torch.sub(view, targets, out=error)
+    torch.mul(mask, error, out=delta_view).div_(total)  # mask (y - yhat) / total
+    return delta, error.mul_(delta_view).sum((1, 2, 3)).mul_(0.5)
 
 
-def _sum_over_steps(left: torch.Tensor, right: torch.Tensor) -> torch.Tensor:
-    """sum_{t, b} left_{t, b}^T right_{t, b} for (E, T, B, K) and (E, T, B, M): (E, K, M),
-    one product over all steps and trials."""
-    return torch.bmm(_rows(left).transpose(1, 2), _rows(right))
+def _gradients(blocks: torch.Tensor, readout: torch.Tensor, scale: float) -> RateWeights:
+    """New RateWeights from the stacked gradient [g(W_h); g(W_x)] (E, N + N_in, N) times
+    ``scale`` and the transposed readout gradient g(w)^T (E, N_out, N)."""
+    N = blocks.shape[-1]
+    return RateWeights(blocks[:, :N] * scale, blocks[:, N:] * scale, readout.mT.contiguous())
+
+
+def _accumulators(run: _Unrolled, workspace: Workspace):
+    """Zeroed buffers for sum_t z_t^T (...) (E, N + N_in, N) and g(w)^T (E, N_out, N)."""
+    E, K, N = len(run.rows[0]), run.rows[0].shape[-1], run.rates[0].shape[-1]
+    like = run.loss
+    blocks = workspace.get("blocks", (E, K, N), like).zero_()
+    return blocks, workspace.get("readout", (E, run.delta[0].shape[1], N), like).zero_()
 
 
 @torch.no_grad()
 def _manual_bptt(network, weights, x, targets, mask, loss, workspace):
     run = _unroll(network, weights, x, targets, mask, loss, workspace)
-    E, T, B, N = run.rates.shape
+    T, (E, B, N) = len(run.rates), run.rates[0].shape
     alpha, leak = network.alpha, 1 - network.alpha
-    stacked = workspace.get("backward", (E, N, N), run.rates)
+    stacked = workspace.get("backward", (E, N, N), run.loss)
     torch.mul(weights.recurrent.mT, leak, out=stacked)  # (1 - alpha) W_h^T
     readout = weights.readout.mT.contiguous()  # w^T
-    pushed = workspace.get("pushed", (E, B, N), run.rates)
-    adjoint = workspace.get("adjoint", (2, E, B, N), run.rates).unbind(0)  # a_t, a_{t+1}
+    pushed = workspace.get("pushed", (E, B, N), run.loss)
+    adjoint = workspace.get("adjoint", (2, E, B, N), run.loss).unbind(0)  # a_t, a_{t+1}
     a_t = adjoint[T % 2].zero_()  # a_T
-    blocks = workspace.get("blocks", (E, run.state.shape[-1], N), run.rates).zero_()
-    # the per-step views in three calls rather than several per step (2-3% of a gradient)
-    rows, rates, delta = run.state.mT.unbind(1), run.rates.unbind(1), run.delta.unbind(1)
+    blocks, readout_gradient = _accumulators(run, workspace)
     for t in range(T - 1, -1, -1):
         a_next, a_t = a_t, adjoint[t % 2]
-        torch.bmm(delta[t], readout, out=pushed).baddbmm_(a_next, stacked)
-        # z_{t+1}^T a_{t+1}: reading z_{t+1} = [r_t, x_{t+1}] brings r_t into cache
-        blocks.baddbmm_(rows[t + 1], a_next)
-        network.rate_backward(pushed, rates[t], out=a_t)
+        torch.bmm(run.delta[t].mT, readout, out=pushed)
+        readout_gradient.baddbmm_(run.delta[t], run.rates[t])  # += delta_t^T r_t
+        with run.products:
+            pushed.baddbmm_(a_next, stacked)
+            # z_{t+1}^T a_{t+1}: reading z_{t+1} = [r_t, x_{t+1}] brings r_t into cache
+            blocks.baddbmm_(run.rows[t + 1].mT, a_next)
+        network.rate_backward(pushed, run.rates[t], out=a_t)
         if alpha:
             a_t.add_(a_next, alpha=alpha)
-    blocks.baddbmm_(rows[0], a_t)
-    grads = RateWeights(blocks[:, :N] * leak, blocks[:, N:] * leak, _readout_gradient(run))
-    return grads, run.loss
-
-
-def _readout_gradient(run: _Unrolled) -> torch.Tensor:
-    """g(w) = sum_t r_t^T delta_t (E, N, N_out), as (delta^T r)^T: with the N_out rows on
-    the left MKL takes 1.0 ms instead of 2.5 (E = 100, T B = 1792, N = 64, Intel Xeon)."""
-    return _sum_over_steps(run.delta, run.rates).mT.contiguous()
-
-
-def _split(blocks: torch.Tensor, run: _Unrolled, scale: float) -> RateWeights:
-    """RateWeights from the stacked gradient [g(W_h); g(W_x)] (E, N + N_in, N) times
-    ``scale``, and the readout gradient."""
-    N = run.rates.shape[-1]
-    blocks = blocks.mul_(scale)
-    return RateWeights(
-        blocks[:, :N].contiguous(), blocks[:, N:].contiguous(), _readout_gradient(run)
-    )
+    with run.products:
+        blocks.baddbmm_(run.rows[0].mT, a_t)
+    return _gradients(blocks, readout_gradient, leak), run.loss
 
 
 def eprop_gradients(
@@ -268,17 +275,19 @@ def eprop_gradients(
 @torch.no_grad()
 def _eprop_online(network, weights, x, targets, mask, loss, workspace):
     run = _unroll(network, weights, x, targets, mask, loss, workspace)
-    E, T, B, N = run.rates.shape
     alpha, leak = network.alpha, 1 - network.alpha
-    signal = workspace.get("local", (E, T, B, N), run.rates)
-    torch.bmm(_rows(run.delta), weights.readout.mT, out=signal.view(E, T * B, N))
-    local = network.rate_backward(signal, run.rates, out=signal)
-    traces = workspace.get("traces", run.state[:, :T].shape, run.state)
-    torch.mul(run.state[:, :T], leak, out=traces)  # [:, t] becomes [eps_t, eps^x_t]
-    if alpha:
-        for t in range(1, T):
-            traces[:, t].add_(traces[:, t - 1], alpha=alpha)
-    return _split(_sum_over_steps(traces, local), run, 1.0), run.loss
+    readout = weights.readout.mT.contiguous()  # w^T
+    trace = workspace.get("trace", run.rows[0].shape, run.loss).zero_()  # [eps_t, eps^x_t]
+    local = workspace.get("local", run.rates[0].shape, run.loss)
+    blocks, readout_gradient = _accumulators(run, workspace)
+    for t in range(len(run.rates)):
+        trace.mul_(alpha).add_(run.rows[t], alpha=leak)
+        torch.bmm(run.delta[t].mT, readout, out=local)  # L_t = delta_t w^T
+        network.rate_backward(local, run.rates[t], out=local)
+        readout_gradient.baddbmm_(run.delta[t], run.rates[t])
+        with run.products:
+            blocks.baddbmm_(trace.mT, local)
+    return _gradients(blocks, readout_gradient, 1.0), run.loss
 
 
 def rflo_gradients(
@@ -305,12 +314,14 @@ def rflo_gradients(
 @torch.no_grad()
 def _rflo(network, weights, x, targets, mask, loss, feedback, workspace):
     run = _unroll(network, weights, x, targets, mask, loss, workspace)
-    E, T, B, N = run.rates.shape
     alpha, leak = network.alpha, 1 - network.alpha
-    signal = workspace.get("local", (E, T, B, N), run.rates)
-    torch.bmm(_rows(run.delta), feedback, out=signal.view(E, T * B, N))
-    if alpha:
-        for t in range(T - 2, -1, -1):
-            signal[:, t].add_(signal[:, t + 1], alpha=alpha)
-    local = network.rate_backward(signal, run.rates, out=signal)
-    return _split(_sum_over_steps(run.state[:, :T], local), run, leak), run.loss
+    signal = workspace.get("signal", run.rates[0].shape, run.loss).zero_()  # S_t
+    local = workspace.get("local", run.rates[0].shape, run.loss)
+    blocks, readout_gradient = _accumulators(run, workspace)
+    for t in range(len(run.rates) - 1, -1, -1):
+        signal.baddbmm_(run.delta[t].mT, feedback, beta=alpha)  # S_t = s_t + alpha S_{t+1}
+        network.rate_backward(signal, run.rates[t], out=local)
+        readout_gradient.baddbmm_(run.delta[t], run.rates[t])
+        with run.products:
+            blocks.baddbmm_(run.rows[t].mT, local)
+    return _gradients(blocks, readout_gradient, leak), run.loss
