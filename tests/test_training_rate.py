@@ -35,15 +35,17 @@ def test_clipping_per_member_equals_torch_clip_grad_norm():
     grads.recurrent[1] *= 1e-3  # member 1 is below the bound and stays as it is
     grads.inputs[1] *= 1e-3
     grads.readout[1] *= 1e-3
+    original = RateWeights(*(p.clone() for p in grads.parameters()))
     clipped = clip_member_norms(grads, 0.5)
+    assert clipped is grads  # in place
     for e in range(2):
         leaves = [torch.zeros_like(p[e], requires_grad=True) for p in grads.parameters()]
-        for leaf, p in zip(leaves, grads.parameters(), strict=True):
+        for leaf, p in zip(leaves, original.parameters(), strict=True):
             leaf.grad = p[e].clone()
         torch.nn.utils.clip_grad_norm_(leaves, 0.5)
         for ours, leaf in zip(clipped.parameters(), leaves, strict=True):
             torch.testing.assert_close(ours[e], leaf.grad)
-    assert torch.equal(clipped.recurrent[1], grads.recurrent[1])
+    assert torch.equal(clipped.recurrent[1], original.recurrent[1])
 
 
 @pytest.mark.parametrize("rule", ["bptt", "eprop", "rflo"])

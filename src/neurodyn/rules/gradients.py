@@ -84,7 +84,9 @@ class Workspace:
     """Buffers reused by successive gradient calls of the same shapes (``train_rate``
     keeps one per run). The state buffer of an ensemble is tens of MB; a fresh allocation
     per call pays page faults and zeroing every time (17% of a BPTT iteration at E = 100,
-    N = 64 on one thread on a Zen 4 machine). Returned gradients never alias them."""
+    N = 64 on one thread on a Zen 4 machine). The gradients a rule returns are buffers of
+    its workspace too, valid until the next call with that workspace (without one, a
+    rule uses a fresh workspace)."""
 
     def __init__(self):
         self._buffers: dict[str, tuple[tuple, torch.Tensor]] = {}
@@ -202,11 +204,17 @@ def _error_and_loss(outputs, targets, mask, loss, workspace):
     return delta, error.mul_(delta_view).sum((1, 2, 3)).mul_(0.5)
 
 
-def _gradients(blocks: torch.Tensor, readout: torch.Tensor, scale: float) -> RateWeights:
-    """New RateWeights from the stacked gradient [g(W_h); g(W_x)] (E, N + N_in, N) times
-    ``scale`` and the transposed readout gradient g(w)^T (E, N_out, N)."""
+def _gradients(blocks, readout, scale: float, workspace: Workspace) -> RateWeights:
+    """RateWeights in ``workspace`` from the stacked gradient [g(W_h); g(W_x)]
+    (E, N + N_in, N) times ``scale`` and the transposed readout gradient g(w)^T
+    (E, N_out, N)."""
     N = blocks.shape[-1]
-    return RateWeights(blocks[:, :N] * scale, blocks[:, N:] * scale, readout.mT.contiguous())
+    parts = (blocks[:, :N], blocks[:, N:], readout.mT)
+    grads = RateWeights(*(workspace.get(f"gradient {k}", p.shape, p) for k, p in enumerate(parts)))
+    torch.mul(parts[0], scale, out=grads.recurrent)
+    torch.mul(parts[1], scale, out=grads.inputs)
+    grads.readout.copy_(parts[2])
+    return grads
 
 
 def _accumulators(run: _Unrolled, workspace: Workspace):
@@ -242,7 +250,7 @@ def _manual_bptt(network, weights, x, targets, mask, loss, workspace):
             a_t.add_(a_next, alpha=alpha)
     with run.products:
         blocks.baddbmm_(run.rows[0].mT, a_t)
-    return _gradients(blocks, readout_gradient, leak), run.loss
+    return _gradients(blocks, readout_gradient, leak, workspace), run.loss
 
 
 def eprop_gradients(
@@ -287,7 +295,7 @@ def _eprop_online(network, weights, x, targets, mask, loss, workspace):
         readout_gradient.baddbmm_(run.delta[t], run.rates[t])
         with run.products:
             blocks.baddbmm_(trace.mT, local)
-    return _gradients(blocks, readout_gradient, 1.0), run.loss
+    return _gradients(blocks, readout_gradient, 1.0, workspace), run.loss
 
 
 def rflo_gradients(
@@ -324,4 +332,4 @@ def _rflo(network, weights, x, targets, mask, loss, feedback, workspace):
         readout_gradient.baddbmm_(run.delta[t], run.rates[t])
         with run.products:
             blocks.baddbmm_(run.rows[t].mT, local)
-    return _gradients(blocks, readout_gradient, leak), run.loss
+    return _gradients(blocks, readout_gradient, leak, workspace), run.loss

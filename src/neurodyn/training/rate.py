@@ -29,16 +29,18 @@ RULES = ("bptt", "eprop", "rflo")
 
 @dataclass
 class AdamState:
-    """First and second moment estimates per weight tensor, and the step count."""
+    """First and second moment estimates per weight tensor, the step count, and a scratch
+    tensor per weight for the step's quotient."""
 
     first: list[torch.Tensor]
     second: list[torch.Tensor]
+    scratch: list[torch.Tensor]
     step: int = 0
 
     @classmethod
     def zeros_like(cls, weights: RateWeights) -> AdamState:
         params = weights.parameters()
-        return cls([torch.zeros_like(p) for p in params], [torch.zeros_like(p) for p in params])
+        return cls(*([torch.zeros_like(p) for p in params] for _ in range(3)))
 
 
 def adam_update(
@@ -49,28 +51,31 @@ def adam_update(
     betas: tuple[float, float] = (0.9, 0.999),
     eps: float = 1e-8,
 ) -> RateWeights:
-    """One Adam step with a learning rate per member (E,); returns the new weights."""
+    """One Adam step with a learning rate per member (E,), in place on ``weights`` and
+    ``state`` (returns ``weights``): a training loop allocates nothing per iteration, and
+    fresh tensors of an ensemble's size cost more in page faults than Adam's arithmetic."""
     state.step += 1
     b1, b2 = betas
     correction1, correction2 = 1 - b1**state.step, 1 - b2**state.step
-    updated = []
     for k, (p, g) in enumerate(zip(weights.parameters(), grads.parameters(), strict=True)):
         first = state.first[k].mul_(b1).add_(g, alpha=1 - b1)
         second = state.second[k].mul_(b2).addcmul_(g, g, value=1 - b2)
-        step = torch.div(second, correction2).sqrt_().add_(eps)  # sqrt(v_hat) + eps
-        step = torch.div(first, step, out=step)
-        rate = learning_rate.view(-1, *([1] * (p.dim() - 1))) / correction1
-        updated.append(torch.addcmul(p, rate, step, value=-1))
-    return RateWeights(*updated)
+        step = torch.div(second, correction2, out=state.scratch[k]).sqrt_().add_(eps)
+        step = torch.div(first, step, out=step)  # m / (sqrt(v_hat) + eps)
+        rate = learning_rate.view(-1, *([1] * (p.dim() - 1))) / correction1  # m -> m_hat
+        p.addcmul_(rate, step, value=-1)
+    return weights
 
 
 def clip_member_norms(grads: RateWeights, max_norm: float) -> RateWeights:
     """Each member's gradient times min(1, max_norm / (||g|| + 1e-6)), the norm over all its
-    weight tensors: ``torch.nn.utils.clip_grad_norm_`` per member (gradient flossing's
-    task training clips at 0.03, spec section 6)."""
+    weight tensors, in place (returns ``grads``): ``torch.nn.utils.clip_grad_norm_`` per
+    member (gradient flossing's task training clips at 0.03, spec section 6)."""
     squares = sum(g.flatten(1).square().sum(1) for g in grads.parameters())
     factor = (max_norm / (squares.sqrt() + 1e-6)).clamp(max=1.0)
-    return RateWeights(*(g * factor.view(-1, *([1] * (g.dim() - 1))) for g in grads.parameters()))
+    for g in grads.parameters():
+        g.mul_(factor.view(-1, *([1] * (g.dim() - 1))))
+    return grads
 
 
 def train_rate(
@@ -123,6 +128,7 @@ def train_rate(
         network.device,
         salt=rule.stream_salt if flossing else 0,
     )
+    weights = RateWeights(*(p.clone() for p in weights.parameters()))  # trained in place
     state = AdamState.zeros_like(weights)
     workspace = gradients.Workspace()
     losses = []
@@ -135,8 +141,8 @@ def train_rate(
                 network, weights, task, rule, batch_size, keys, iteration, feedback, workspace
             )
         if clip_norm is not None:
-            grads = clip_member_norms(grads, clip_norm)
-        weights = adam_update(weights, grads, state, rates)
+            clip_member_norms(grads, clip_norm)
+        adam_update(weights, grads, state, rates)
         losses.append(loss)
         if progress and (iteration + 1) % 50 == 0:  # median over members of the last 50
             bar.set_postfix(loss=f"{float(torch.stack(losses[-50:]).mean(0).median()):.4f}")
