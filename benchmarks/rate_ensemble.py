@@ -1,27 +1,33 @@
 """One ensemble of 100 rate RNNs against the same networks in a plain PyTorch loop.
 
     python benchmarks/rate_ensemble.py [--task romo|decision|match-sample] [--iterations 20]
-                                       [--profile]
+                                       [--rounds 5] [--profile]
 
 The 100 networks are the grid of the paper (5 gains x 4 learning rates x 5 seeds, N = 64,
 batch 32, BPTT with Adam). The baseline trains them one after another the way a user
 would without neurodyn: parameters with requires_grad, a Python loop over time steps,
 ``loss.backward()`` and ``torch.optim.Adam``, trials from the task's own generator.
-Both sides run the same number of iterations in one process; the printed ratio is
-network-iterations per second of the ensemble over the loop (target >= 20). It also
-prints the ensemble's time per iteration and that of its BPTT gradient alone (one batch);
-``--profile`` adds torch.profiler's table of that gradient's operations.
+The two sides alternate in ``--rounds`` rounds, so that both see the machine in the same
+states (its speed drifts by tens of percent within minutes): each round trains the
+ensemble for ``--iterations`` iterations and then 1 / rounds of the networks in the loop
+for as many. The printed ratio is network-iterations per second of the ensemble over the
+loop over all rounds (target >= 20), with the range of the rounds' own ratios. It also
+prints the ensemble's time per iteration and that of its BPTT gradient alone (one batch),
+with the step products on oneDNN where :mod:`neurodyn._products` uses it and on MKL;
+``--profile`` adds torch.profiler's table of that gradient's operations. The process is
+set up as the ``neurodyn`` command sets up its own (:mod:`neurodyn._memory`).
 """
 
 from __future__ import annotations
 
-import os
+from neurodyn._memory import configure_process
 
-# As the neurodyn command does: large tensors on transparent huge pages (PyTorch's opt-in).
-os.environ.setdefault("THP_MEM_ALLOC_ENABLE", "1")
+configure_process()  # before torch makes its first large tensor
 
 import argparse
 import math
+import os
+import statistics
 import time
 
 import torch
@@ -65,14 +71,15 @@ def plain_loop(task, alpha, gain, rate, seed, iterations, hidden=64, batch=32) -
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--task", default="romo", choices=sorted(TASKS))
-    parser.add_argument("--iterations", type=int, default=20)
+    parser.add_argument("--iterations", type=int, default=20, help="per round and side")
+    parser.add_argument("--rounds", type=int, default=5, help="alternations of the two sides")
     parser.add_argument("--profile", action="store_true", help="profile the BPTT gradient")
     args = parser.parse_args()
     task, alpha = TASKS[args.task]
     members = [(g, r, s) for g in GAINS for r in RATES for s in SEEDS]
     print(
         f"task {args.task}; torch {torch.__version__}, {torch.get_num_threads()} threads; "
-        f"{len(members)} networks x {args.iterations} iterations"
+        f"{len(members)} networks x {args.iterations} iterations x {args.rounds} rounds"
     )
     network = LeakyRateNetwork(
         task.input_size,
@@ -83,62 +90,73 @@ def main() -> None:
         alpha=alpha,
     )
     weights = network.init([s for _, _, s in members])
-    train_rate(
-        network,
-        weights,
-        task,
-        rule="bptt",
-        iterations=2,
-        learning_rate=[r for _, r, _ in members],
-        seeds=[s for _, _, s in members],
-    )
-    start = time.perf_counter()
-    train_rate(
-        network,
-        weights,
-        task,
-        rule="bptt",
-        iterations=args.iterations,
-        learning_rate=[r for _, r, _ in members],
-        seeds=[s for _, _, s in members],
-    )
-    together = time.perf_counter() - start
-    gradient = gradient_time(network, weights, task, [s for _, _, s in members], args.profile)
-    start = time.perf_counter()
-    for gain, rate, seed in members:
-        plain_loop(task, alpha, gain, rate, seed, args.iterations)
-    apart = time.perf_counter() - start
+
+    def ensemble(iterations):
+        train_rate(
+            network,
+            weights,
+            task,
+            rule="bptt",
+            iterations=iterations,
+            learning_rate=[r for _, r, _ in members],
+            seeds=[s for _, _, s in members],
+        )
+
+    ensemble(2)  # warm-up
+    together, apart = [], []
+    for part in range(args.rounds):
+        start = time.perf_counter()
+        ensemble(args.iterations)
+        together.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        for gain, rate, seed in members[part :: args.rounds]:
+            plain_loop(task, alpha, gain, rate, seed, args.iterations)
+        apart.append(time.perf_counter() - start)
     total = len(members) * args.iterations
-    print(f"  one ensemble:          {total / together:8.0f} network-iterations/s")
-    print(f"  plain per-network loop:{total / apart:8.0f} network-iterations/s")
-    print(f"  speed-up (target >= 20): {apart / together:.1f}")
+    ratios = [a * args.rounds / t for a, t in zip(apart, together, strict=True)]
+    rates = (total * args.rounds / sum(together), total / sum(apart))
+    print(f"  one ensemble:          {rates[0]:8.0f} network-iterations/s")
+    print(f"  plain per-network loop:{rates[1]:8.0f} network-iterations/s")
     print(
-        f"  ensemble: {together / args.iterations * 1e3:.1f} ms per iteration, "
-        f"BPTT gradient alone {gradient * 1e3:.1f} ms"
+        f"  speed-up (target >= 20): {sum(apart) * args.rounds / sum(together):.1f} "
+        f"(rounds {min(ratios):.1f} ... {max(ratios):.1f})"
+    )
+    seeds = [s for _, _, s in members]
+    onednn, mkl = gradient_times(network, weights, task, seeds, args.profile)
+    print(
+        f"  ensemble: {sum(together) / (args.rounds * args.iterations) * 1e3:.1f} ms per "
+        f"iteration; BPTT gradient alone {onednn * 1e3:.1f} ms (step products on MKL: "
+        f"{mkl * 1e3:.1f} ms)"
     )
 
 
-def gradient_time(network, weights, task, seeds, profile=False, repeats=5) -> float:
-    """Seconds per BPTT gradient of the ensemble on one batch of 32 trials per member; with
-    ``profile``, prints the operations' self time summed over ``repeats`` more calls."""
+def gradient_times(network, weights, task, seeds, profile=False, repeats=10) -> tuple:
+    """Median seconds per BPTT gradient of the ensemble on one batch of 32 trials per
+    member, with the step products as :mod:`neurodyn._products` chooses and on MKL, the
+    two alternating call by call; with ``profile``, prints the operations' self time
+    summed over 5 more calls of the first."""
     keys = _random.member_keys(_random.member_seeds(seeds, len(seeds)), "task", network.device)
     batch = training_batch(network, task, 32, keys, 0)
     workspace = Workspace()
 
-    def repeat(times):
-        for _ in range(times):
-            bptt_gradients(network, weights, *batch, task.loss, workspace=workspace)
+    def gradient():
+        bptt_gradients(network, weights, *batch, task.loss, workspace=workspace)
 
-    repeat(1)
-    start = time.perf_counter()
-    repeat(repeats)
-    seconds = (time.perf_counter() - start) / repeats
+    times = {"1": [], "0": []}
+    for _ in range(repeats + 1):
+        for setting, record in times.items():
+            os.environ["NEURODYN_ONEDNN"] = setting
+            start = time.perf_counter()
+            gradient()
+            record.append(time.perf_counter() - start)
+    del os.environ["NEURODYN_ONEDNN"]
     if profile:
         with torch.profiler.profile(record_shapes=True) as profiler:
-            repeat(repeats)
+            for _ in range(5):
+                gradient()
         table = profiler.key_averages(group_by_input_shape=True)
         print(table.table(sort_by="self_cpu_time_total", row_limit=15, max_shapes_column_width=60))
-    return seconds
+    return tuple(statistics.median(record[1:]) for record in times.values())
 
 
 if __name__ == "__main__":

@@ -47,6 +47,8 @@ def onednn_products(ensemble: int, rows: int, inner: int, columns: int, like: to
     members: (rows x inner) x (inner x columns) forward, (rows x columns) x (columns x
     columns) and (inner x rows) x (rows x columns) backward, in the layouts of
     :mod:`neurodyn.rules.gradients`; on oneDNN only where the probe passed."""
+    if os.environ.get("NEURODYN_ONEDNN", "1") == "0":
+        return Products(False)
     key = (ensemble, rows, inner, columns, like.dtype, like.device)
     if key not in _verdicts:
         _verdicts[key] = _available(like) and _probe(ensemble, rows, inner, columns)
@@ -55,8 +57,7 @@ def onednn_products(ensemble: int, rows: int, inner: int, columns: int, like: to
 
 def _available(like: torch.Tensor) -> bool:
     return (
-        os.environ.get("NEURODYN_ONEDNN", "1") != "0"
-        and like.device.type == "cpu"
+        like.device.type == "cpu"
         and like.dtype == torch.float32
         and torch.backends.mkldnn.is_available()
         and hasattr(torch.backends.mkldnn, "matmul")

@@ -158,9 +158,9 @@ class _Unrolled(NamedTuple):
 
 def _unroll(network, weights, x, targets, mask, loss, workspace) -> _Unrolled:
     """Forward pass with one product per step, h_t = alpha h_{t-1} + (1 - alpha)
-    z_t [W_h; W_x], each r_t written straight into the rows of step t + 1; then the
-    readout y_t^T = w^T r_t^T step by step (MKL runs these products with N_out rows fast,
-    oneDNN does not)."""
+    z_t [W_h; W_x], each r_t written straight into the rows of step t + 1, and the readout
+    y_t^T = w^T r_t^T of each step while r_t is in cache (on MKL, which runs these products
+    with N_out rows fast; oneDNN does not)."""
     x = network.prepare_inputs(x)
     E, B, T, n_in = x.shape
     N, n_out = network.hidden_size, network.output_size
@@ -170,18 +170,18 @@ def _unroll(network, weights, x, targets, mask, loss, workspace) -> _Unrolled:
     stacked = workspace.get("forward", (E, N + n_in, N), x)  # [W_h; W_x]
     stacked[:, :N].copy_(weights.recurrent)
     stacked[:, N:].copy_(weights.inputs)
+    readout = weights.readout.mT.contiguous()  # w^T
     h = workspace.get("hidden", (E, B, N), x)
+    outputs = workspace.get("outputs", (T, E, n_out, B), x)
     rows, rates = state.unbind(0), state[1:, ..., :N].unbind(0)  # per-step views at once
     products = onednn_products(E, B, N + n_in, N, x)
-    with products:
-        torch.bmm(rows[0], stacked, out=h).mul_(leak)
-        network.rate(h, out=rates[0])
-        for t in range(1, T):
-            h.baddbmm_(rows[t], stacked, beta=alpha, alpha=leak)
-            network.rate(h, out=rates[t])
-    outputs = workspace.get("outputs", (T, E, n_out, B), x)
-    readout = weights.readout.mT.contiguous()  # w^T
     for t in range(T):
+        with products:
+            if t:
+                h.baddbmm_(rows[t], stacked, beta=alpha, alpha=leak)
+            else:
+                torch.bmm(rows[0], stacked, out=h).mul_(leak)
+        network.rate(h, out=rates[t])
         torch.bmm(readout, rates[t].mT, out=outputs[t])
     delta, value = _error_and_loss(outputs, targets, mask, loss, workspace)
     return _Unrolled(rows, rates, delta.unbind(0), value, products)
