@@ -17,10 +17,9 @@ itself dominates both, so a last line shows the ensemble re-orthonormalising onl
 
 from __future__ import annotations
 
-import os
+from neurodyn._memory import configure_process
 
-# As the neurodyn command does: large tensors on transparent huge pages (PyTorch's opt-in).
-os.environ.setdefault("THP_MEM_ALLOC_ENABLE", "1")
+configure_process()  # as the neurodyn command does, before torch makes a large tensor
 
 import argparse
 import math

@@ -18,10 +18,9 @@ adds only the rows of flipped units afterwards, so it can exceed the matmul rate
 
 from __future__ import annotations
 
-import os
+from neurodyn._memory import configure_process
 
-# As the neurodyn command does: large tensors on transparent huge pages (PyTorch's opt-in).
-os.environ.setdefault("THP_MEM_ALLOC_ENABLE", "1")
+configure_process()  # as the neurodyn command does, before torch makes a large tensor
 
 import argparse
 import time

@@ -42,16 +42,19 @@ class Products:
             torch.backends.mkldnn.matmul.fp32_precision = self._saved
 
 
-def onednn_products(ensemble: int, rows: int, inner: int, columns: int, like: torch.Tensor):
+def onednn_products(
+    ensemble: int, rows: int, inner: int, columns: int, alpha: float, like: torch.Tensor
+) -> Products:
     """:class:`Products` for the rate RNN's step products of an ensemble of ``ensemble``
-    members: (rows x inner) x (inner x columns) forward, (rows x columns) x (columns x
-    columns) and (inner x rows) x (rows x columns) backward, in the layouts of
+    members with leak ``alpha``: (rows x inner) x (inner x columns) forward (scaled by
+    1 - alpha, added to alpha times the output), (rows x columns) x (columns x columns)
+    and (inner x rows) x (rows x columns) backward, in the layouts of
     :mod:`neurodyn.rules.gradients`; on oneDNN only where the probe passed."""
     if os.environ.get("NEURODYN_ONEDNN", "1") == "0":
         return Products(False)
-    key = (ensemble, rows, inner, columns, like.dtype, like.device)
+    key = (ensemble, rows, inner, columns, alpha, like.dtype, like.device)
     if key not in _verdicts:
-        _verdicts[key] = _available(like) and _probe(ensemble, rows, inner, columns)
+        _verdicts[key] = _available(like) and _probe(ensemble, rows, inner, columns, alpha)
     return Products(_verdicts[key])
 
 
@@ -65,7 +68,7 @@ def _available(like: torch.Tensor) -> bool:
 
 
 @torch.no_grad()
-def _probe(ensemble: int, rows: int, inner: int, columns: int) -> bool:
+def _probe(ensemble: int, rows: int, inner: int, columns: int, alpha: float) -> bool:
     """Whether the three step products give the same bits on oneDNN as by default: random
     operands, in the layouts the gradients use (per-step rows of a time-major buffer)."""
     gen = torch.Generator().manual_seed(0)
@@ -76,7 +79,7 @@ def _probe(ensemble: int, rows: int, inner: int, columns: int) -> bool:
     start = torch.randn(E, B, N, generator=gen)
 
     def products() -> list[torch.Tensor]:
-        hidden = start.clone().baddbmm_(state[0], forward, beta=0.5, alpha=0.5)
+        hidden = start.clone().baddbmm_(state[0], forward, beta=alpha, alpha=1 - alpha)
         pushed = start.clone().baddbmm_(hidden, backward)
         blocks = forward.clone().baddbmm_(state[1].mT, pushed)
         return [hidden, pushed, blocks]

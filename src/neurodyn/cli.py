@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 
-# Large tensors (time-major buffers of rate-RNN gradients, ensembles of coupling matrices)
-# go on transparent huge pages, PyTorch's opt-in: their first touch costs a few page faults
-# instead of thousands (rate-RNN training 1.6x faster here). Set before torch is imported;
-# THP_MEM_ALLOC_ENABLE=0 in the environment turns it off.
-os.environ.setdefault("THP_MEM_ALLOC_ENABLE", "1")
+from neurodyn._memory import configure_process
+
+# Freed memory kept for reuse and large tensors on huge pages (neurodyn._memory), before
+# torch makes its first large tensor.
+configure_process()
 
 from neurodyn import experiments  # noqa: E402
 from neurodyn.config import add_arguments, apply_arguments, load_file, to_dict  # noqa: E402

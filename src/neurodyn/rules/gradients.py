@@ -174,7 +174,7 @@ def _unroll(network, weights, x, targets, mask, loss, workspace) -> _Unrolled:
     h = workspace.get("hidden", (E, B, N), x)
     outputs = workspace.get("outputs", (T, E, n_out, B), x)
     rows, rates = state.unbind(0), state[1:, ..., :N].unbind(0)  # per-step views at once
-    products = onednn_products(E, B, N + n_in, N, x)
+    products = onednn_products(E, B, N + n_in, N, alpha, x)
     for t in range(T):
         with products:
             if t:
