@@ -19,7 +19,9 @@ r = f(h), y_t = w r_t). Notation: psi_t = f'(h_t), delta_t = dL/dy_t.
   with B = w^T and alpha = 0 it equals e-prop.
 
 All gradients are summed over the batch of their member's loss and carry the ensemble
-axis, like the weights.
+axis, like the weights. Every rule runs on one time-major unroll whose steps are
+contiguous (E, B, .) blocks, so that the per-step products can run on oneDNN where it
+gives MKL's bits faster (:mod:`neurodyn._products`).
 """
 
 from __future__ import annotations
@@ -126,9 +128,9 @@ def bptt_gradients(
     ``method="manual"`` runs the adjoint recursion a_t = dL/dh_t,
         a_t = psi_t * (delta_t w^T + (1 - alpha) a_{t+1} W_h^T) + alpha a_{t+1},
     two products per step; g([W_h; W_x]) = (1 - alpha) sum_t z_t^T a_t with
-    z_t = [r_{t-1}, x_t] accumulates by one product per step while z_t is in cache, so the
-    adjoint of all steps is never stored; g(w) = sum_t r_t^T delta_t is one product over
-    all steps. ``"autograd"`` is the reference.
+    z_t = [r_{t-1}, x_t] and g(w) = sum_t r_t^T delta_t accumulate by one product per step
+    each while z_t is in cache, so the adjoint of all steps is never stored.
+    ``"autograd"`` is the reference.
     """
     if method == "autograd":
         return _autograd(network, weights, x, targets, mask, loss, detach=False)
@@ -269,9 +271,9 @@ def eprop_gradients(
     The online form runs the eligibility traces forward in time,
     eps_t = alpha eps_{t-1} + (1 - alpha) r_{t-1} and eps^x_t = alpha eps^x_{t-1} +
     (1 - alpha) x_t (one filter of the stacked rows z_t = [r_{t-1}, x_t]), next to the
-    learning signals L_t = delta_t w^T; nothing flows backward in time. The sum over t of
-    [eps_t, eps^x_t]^T (L_t psi_t) is taken as one product after the pass (the same terms
-    as accumulating them step by step, summed in another order).
+    learning signals L_t = delta_t w^T; nothing flows backward in time, and each step adds
+    [eps_t, eps^x_t]^T (L_t psi_t) to the gradient as it goes (one trace per member and
+    trial, not one per step).
     """
     if form == "detach":
         return _autograd(network, weights, x, targets, mask, loss, detach=True)
@@ -313,8 +315,8 @@ def rflo_gradients(
 
     The trace p_t = alpha p_{t-1} + (1 - alpha) psi_t r_{t-1} is linear in its inputs, so
     sum_t s_t p_t with s_t = B delta_t equals (1 - alpha) sum_t (psi_t S_t) r_{t-1} with
-    the signal filtered backward, S_t = s_t + alpha S_{t+1}: the same sum without the
-    (B, N, N) trace per step.
+    the signal filtered backward, S_t = s_t + alpha S_{t+1}, in one pass from t = T - 1
+    down: the same sum without the (B, N, N) trace per step.
     """
     return _rflo(network, weights, x, targets, mask, loss, feedback, workspace or Workspace())
 
