@@ -1,7 +1,7 @@
 """One ensemble of 100 rate RNNs against the same networks in a plain PyTorch loop.
 
-    python benchmarks/rate_ensemble.py [--task romo|decision|match-sample] [--iterations 20]
-                                       [--rounds 5] [--profile]
+    python benchmarks/rate_ensemble.py [--task romo|decision|match-sample] [--iterations 50]
+                                       [--rounds 4] [--profile]
 
 The 100 networks are the grid of the paper (5 gains x 4 learning rates x 5 seeds, N = 64,
 batch 32, BPTT with Adam). The baseline trains them one after another the way a user
@@ -71,8 +71,8 @@ def plain_loop(task, alpha, gain, rate, seed, iterations, hidden=64, batch=32) -
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--task", default="romo", choices=sorted(TASKS))
-    parser.add_argument("--iterations", type=int, default=20, help="per round and side")
-    parser.add_argument("--rounds", type=int, default=5, help="alternations of the two sides")
+    parser.add_argument("--iterations", type=int, default=50, help="per round and side")
+    parser.add_argument("--rounds", type=int, default=4, help="alternations of the two sides")
     parser.add_argument("--profile", action="store_true", help="profile the BPTT gradient")
     args = parser.parse_args()
     task, alpha = TASKS[args.task]
