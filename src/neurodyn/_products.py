@@ -1,15 +1,16 @@
 """Batched float32 products by oneDNN where it computes them exactly as the default path.
 
 On x86 PyTorch hands float32 ``bmm`` / ``baddbmm`` to MKL, which runs its AVX2 code on
-AMD CPUs. oneDNN's AVX-512 kernels computed the rate RNN's per-step products
-((E, 32, 65) x (E, 65, 64) and the two of the backward pass, E = 100) 1.6-1.9x faster on
-an AMD Zen 5 (``python benchmarks/rate_ensemble.py`` prints both). PyTorch sends float32
-products to oneDNN only in the matmul mode ``torch.backends.mkldnn.matmul.fp32_precision
-= "bf16"``, which *allows* oneDNN to round the operands to bfloat16; oneDNN does that only
-on CPUs with AMX and otherwise computes in float32. So :func:`onednn_products` switches
-the mode on (around a block of products, restoring the caller's setting) only where a
-probe found oneDNN's results bit-identical to the default path for the very shapes and
-operand layouts, once per process and shape. Elsewhere (AMX, other devices or dtypes, a
+AMD CPUs. With the rate RNN's per-step products ((E, 32, 65) x (E, 65, 64) and the two of
+the backward pass) on oneDNN's AVX-512 kernels instead, its BPTT gradient at E = 100 on
+Romo is 1.3-1.4x faster on an AMD Zen 5 (``python benchmarks/rate_ensemble.py`` prints
+both). PyTorch sends float32 products to oneDNN only in the matmul mode
+``torch.backends.mkldnn.matmul.fp32_precision = "bf16"``, which *allows* oneDNN to round
+the operands to bfloat16; it may do so where the CPU has bfloat16 matrix units (AMX), and
+on the Zen 5 it computed in float32. So :func:`onednn_products` switches the mode on
+(around a block of products, restoring the caller's setting) only where a probe found
+oneDNN's results bit-identical to the default path for the very shapes, operand layouts
+and leak, once per process. Elsewhere (rounding to bfloat16, other devices or dtypes, a
 PyTorch without the setting, ``NEURODYN_ONEDNN=0``) it does nothing. The mode is
 process-wide while a block runs: products of other threads in that time may take the
 oneDNN path too.

@@ -221,10 +221,9 @@ def _gradients(blocks, readout, scale: float, workspace: Workspace) -> RateWeigh
 
 def _accumulators(run: _Unrolled, workspace: Workspace):
     """Zeroed buffers for sum_t z_t^T (...) (E, N + N_in, N) and g(w)^T (E, N_out, N)."""
-    E, K, N = len(run.rows[0]), run.rows[0].shape[-1], run.rates[0].shape[-1]
-    like = run.loss
-    blocks = workspace.get("blocks", (E, K, N), like).zero_()
-    return blocks, workspace.get("readout", (E, run.delta[0].shape[1], N), like).zero_()
+    (E, _, K), N, n_out = run.rows[0].shape, run.rates[0].shape[-1], run.delta[0].shape[1]
+    blocks = workspace.get("blocks", (E, K, N), run.loss).zero_()
+    return blocks, workspace.get("readout", (E, n_out, N), run.loss).zero_()
 
 
 @torch.no_grad()
