@@ -72,14 +72,23 @@ def task_loss(
 
 
 def output_error(
-    outputs: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor, loss: str
+    outputs: torch.Tensor,
+    targets: torch.Tensor,
+    mask: torch.Tensor,
+    loss: str,
+    *,
+    out: torch.Tensor | None = None,
 ) -> torch.Tensor:
-    """delta_t = dL/dy_t for :func:`task_loss`: (E, B, T, N_out)."""
+    """delta_t = dL/dy_t for :func:`task_loss`: (E, B, T, N_out); into ``out`` (any layout)
+    if given, for the MSE without temporaries."""
     targets, mask, total = _member_shapes(outputs.shape, targets, mask, loss)
     if loss == "mse":
-        return mask * (outputs - targets) / total
+        if out is None:
+            return mask * (outputs - targets) / total
+        return torch.sub(outputs, targets, out=out).mul_(mask).div_(total)
     onehot = torch.nn.functional.one_hot(targets, outputs.shape[-1]).to(outputs.dtype)
-    return (torch.softmax(outputs, -1) - onehot) * (mask / total).unsqueeze(-1)
+    delta = (torch.softmax(outputs, -1) - onehot) * (mask / total).unsqueeze(-1)
+    return delta if out is None else out.copy_(delta)
 
 
 class Workspace:
@@ -144,16 +153,21 @@ class _Unrolled(NamedTuple):
 
     ``rows[t]`` (E, B, N + N_in), t = 0 ... T, are the stacked presynaptic rows
     z_t = [r_{t-1}, x_t] (r_{-1} = 0, x_T = 0) that multiply [W_h; W_x] at step t, views
-    into one (T + 1, E, B, N + N_in) buffer; ``rates[t]`` = r_t (E, B, N) is the rate part
-    of ``rows[t + 1]``. ``delta[t]`` = (dL/dy_t)^T (E, N_out, B); ``loss`` per member (E,).
-    The hidden states are not kept: the rules need f'(h), which
-    :meth:`LeakyRateNetwork.rate_backward` recovers from r. ``products`` runs the step
-    products (:func:`neurodyn._products.onednn_products`).
+    into one (T + 1, E, B, N + N_in) buffer, and ``columns[t]`` their transposes;
+    ``rates[t]`` = r_t (E, B, N) is the rate part of ``rows[t + 1]``. ``delta[t]`` =
+    (dL/dy_t)^T (E, N_out, B) and ``errors[t]`` = dL/dy_t (E, B, N_out); ``readout`` = w^T
+    (E, N_out, N); ``loss`` per member (E,). Per-step views are taken by one ``unbind``
+    each, not one call per step. The hidden states are not kept: the rules need f'(h),
+    which :meth:`LeakyRateNetwork.rate_backward` recovers from r. ``products`` runs the
+    step products (:func:`neurodyn._products.onednn_products`).
     """
 
     rows: tuple[torch.Tensor, ...]
+    columns: tuple[torch.Tensor, ...]
     rates: tuple[torch.Tensor, ...]
     delta: tuple[torch.Tensor, ...]
+    errors: tuple[torch.Tensor, ...]
+    readout: torch.Tensor
     loss: torch.Tensor
     products: Products
 
@@ -175,7 +189,8 @@ def _unroll(network, weights, x, targets, mask, loss, workspace) -> _Unrolled:
     readout = weights.readout.mT.contiguous()  # w^T
     h = workspace.get("hidden", (E, B, N), x)
     outputs = workspace.get("outputs", (T, E, n_out, B), x)
-    rows, rates = state.unbind(0), state[1:, ..., :N].unbind(0)  # per-step views at once
+    rows, rates = state.unbind(0), state[1:, ..., :N].unbind(0)
+    rates_t = state[1:, ..., :N].mT.unbind(0)  # r_t^T
     products = onednn_products(E, B, N + n_in, N, alpha, x)
     for t in range(T):
         with products:
@@ -184,9 +199,10 @@ def _unroll(network, weights, x, targets, mask, loss, workspace) -> _Unrolled:
             else:
                 torch.bmm(rows[0], stacked, out=h).mul_(leak)
         network.rate(h, out=rates[t])
-        torch.bmm(readout, rates[t].mT, out=outputs[t])
+        torch.bmm(readout, rates_t[t], out=outputs[t])
     delta, value = _error_and_loss(outputs, targets, mask, loss, workspace)
-    return _Unrolled(rows, rates, delta.unbind(0), value, products)
+    columns, errors = state.mT.unbind(0), delta.mT.unbind(0)
+    return _Unrolled(rows, columns, rates, delta.unbind(0), errors, readout, value, products)
 
 
 def _error_and_loss(outputs, targets, mask, loss, workspace):
@@ -195,14 +211,11 @@ def _error_and_loss(outputs, targets, mask, loss, workspace):
     buffers: fresh temporaries of this size cost more in page faults than in arithmetic."""
     view = outputs.permute(1, 3, 0, 2)  # (E, B, T, N_out)
     delta = workspace.get("delta", outputs.shape, outputs)
-    delta_view = delta.permute(1, 3, 0, 2)
+    delta_view = output_error(view, targets, mask, loss, out=delta.permute(1, 3, 0, 2))
     if loss != "mse":
-        delta_view.copy_(output_error(view, targets, mask, loss))
         return delta, task_loss(view, targets, mask, loss)
-    targets, mask, total = _member_shapes(view.shape, targets, mask, loss)
     error = workspace.get("error", outputs.shape, outputs).permute(1, 3, 0, 2)
-    torch.sub(view, targets, out=error)
-    torch.mul(mask, error, out=delta_view).div_(total)  # mask (y - yhat) / total
+    torch.sub(view, targets, out=error)  # 0.5 sum (y - yhat) delta
     return delta, error.mul_(delta_view).sum((1, 2, 3)).mul_(0.5)
 
 
@@ -233,24 +246,23 @@ def _manual_bptt(network, weights, x, targets, mask, loss, workspace):
     alpha, leak = network.alpha, 1 - network.alpha
     stacked = workspace.get("backward", (E, N, N), run.loss)
     torch.mul(weights.recurrent.mT, leak, out=stacked)  # (1 - alpha) W_h^T
-    readout = weights.readout.mT.contiguous()  # w^T
     pushed = workspace.get("pushed", (E, B, N), run.loss)
     adjoint = workspace.get("adjoint", (2, E, B, N), run.loss).unbind(0)  # a_t, a_{t+1}
     a_t = adjoint[T % 2].zero_()  # a_T
     blocks, readout_gradient = _accumulators(run, workspace)
     for t in range(T - 1, -1, -1):
         a_next, a_t = a_t, adjoint[t % 2]
-        torch.bmm(run.delta[t].mT, readout, out=pushed)
+        torch.bmm(run.errors[t], run.readout, out=pushed)
         readout_gradient.baddbmm_(run.delta[t], run.rates[t])  # += delta_t^T r_t
         with run.products:
             pushed.baddbmm_(a_next, stacked)
             # z_{t+1}^T a_{t+1}: reading z_{t+1} = [r_t, x_{t+1}] brings r_t into cache
-            blocks.baddbmm_(run.rows[t + 1].mT, a_next)
+            blocks.baddbmm_(run.columns[t + 1], a_next)
         network.rate_backward(pushed, run.rates[t], out=a_t)
         if alpha:
             a_t.add_(a_next, alpha=alpha)
     with run.products:
-        blocks.baddbmm_(run.rows[0].mT, a_t)
+        blocks.baddbmm_(run.columns[0], a_t)
     return _gradients(blocks, readout_gradient, leak, workspace), run.loss
 
 
@@ -285,17 +297,17 @@ def eprop_gradients(
 def _eprop_online(network, weights, x, targets, mask, loss, workspace):
     run = _unroll(network, weights, x, targets, mask, loss, workspace)
     alpha, leak = network.alpha, 1 - network.alpha
-    readout = weights.readout.mT.contiguous()  # w^T
     trace = workspace.get("trace", run.rows[0].shape, run.loss).zero_()  # [eps_t, eps^x_t]
     local = workspace.get("local", run.rates[0].shape, run.loss)
     blocks, readout_gradient = _accumulators(run, workspace)
+    trace_t = trace.mT
     for t in range(len(run.rates)):
         trace.mul_(alpha).add_(run.rows[t], alpha=leak)
-        torch.bmm(run.delta[t].mT, readout, out=local)  # L_t = delta_t w^T
+        torch.bmm(run.errors[t], run.readout, out=local)  # L_t = delta_t w^T
         network.rate_backward(local, run.rates[t], out=local)
         readout_gradient.baddbmm_(run.delta[t], run.rates[t])
         with run.products:
-            blocks.baddbmm_(trace.mT, local)
+            blocks.baddbmm_(trace_t, local)
     return _gradients(blocks, readout_gradient, 1.0, workspace), run.loss
 
 
@@ -328,9 +340,9 @@ def _rflo(network, weights, x, targets, mask, loss, feedback, workspace):
     local = workspace.get("local", run.rates[0].shape, run.loss)
     blocks, readout_gradient = _accumulators(run, workspace)
     for t in range(len(run.rates) - 1, -1, -1):
-        signal.baddbmm_(run.delta[t].mT, feedback, beta=alpha)  # S_t = s_t + alpha S_{t+1}
+        signal.baddbmm_(run.errors[t], feedback, beta=alpha)  # S_t = s_t + alpha S_{t+1}
         network.rate_backward(signal, run.rates[t], out=local)
         readout_gradient.baddbmm_(run.delta[t], run.rates[t])
         with run.products:
-            blocks.baddbmm_(run.rows[t].mT, local)
+            blocks.baddbmm_(run.columns[t], local)
     return _gradients(blocks, readout_gradient, leak, workspace), run.loss
