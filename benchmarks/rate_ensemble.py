@@ -143,13 +143,16 @@ def gradient_times(network, weights, task, seeds, profile=False, repeats=10) -> 
         bptt_gradients(network, weights, *batch, task.loss, workspace=workspace)
 
     times = {"1": [], "0": []}
+    caller = os.environ.get("NEURODYN_ONEDNN")
     for _ in range(repeats + 1):
         for setting, record in times.items():
             os.environ["NEURODYN_ONEDNN"] = setting
             start = time.perf_counter()
             gradient()
             record.append(time.perf_counter() - start)
-    del os.environ["NEURODYN_ONEDNN"]
+    os.environ.pop("NEURODYN_ONEDNN")
+    if caller is not None:
+        os.environ["NEURODYN_ONEDNN"] = caller
     if profile:
         with torch.profiler.profile(record_shapes=True) as profiler:
             for _ in range(5):

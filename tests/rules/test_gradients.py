@@ -122,6 +122,17 @@ def test_output_error_is_the_loss_derivative():
         G.task_loss(outputs, y, m, "hinge")
 
 
+def test_output_error_into_a_buffer_of_another_layout_gives_the_same_bits():
+    for loss in ("mse", "cross_entropy"):
+        net, weights, x, y, m = setting(loss=loss)
+        outputs, _ = net.run(weights, x)
+        E, B, T, n_out = outputs.shape
+        buffer = torch.full((T, E, n_out, B), float("nan"), dtype=outputs.dtype)
+        written = G.output_error(outputs, y, m, loss, out=buffer.permute(1, 3, 0, 2))
+        assert written.data_ptr() == buffer.data_ptr()
+        assert torch.equal(written, G.output_error(outputs, y, m, loss))
+
+
 @pytest.mark.parametrize("activation, alpha", [("relu", 0.5), ("tanh", 0.3), ("relu", 0.0)])
 def test_manual_bptt_equals_autograd(activation, alpha):
     net, weights, x, y, m = setting(activation=activation, alpha=alpha)
