@@ -19,9 +19,9 @@ def test_the_mode_is_restored_after_a_block_even_on_error():
 
 def test_other_dtypes_and_the_switch_keep_the_default_path(monkeypatch):
     like = torch.zeros(1, dtype=torch.float64)
-    assert not _products.onednn_products(4, 8, 9, 8, 0.5, like).onednn
+    assert not _products.onednn_products(4, 8, 8, 9, 0.5, like).onednn
     monkeypatch.setenv("NEURODYN_ONEDNN", "0")
-    assert not _products.onednn_products(4, 8, 9, 8, 0.5, torch.zeros(1)).onednn
+    assert not _products.onednn_products(4, 8, 8, 9, 0.5, torch.zeros(1)).onednn
 
 
 @pytest.mark.parametrize(

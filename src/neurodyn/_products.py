@@ -1,7 +1,7 @@
 """Batched float32 products by oneDNN where it computes them exactly as the default path.
 
 On x86 PyTorch hands float32 ``bmm`` / ``baddbmm`` to MKL, which runs its AVX2 code on
-AMD CPUs. With the rate RNN's per-step products ((E, 32, 65) x (E, 65, 64) and the two of
+AMD CPUs. With the rate RNN's per-step products ((E, 32, 64) x (E, 64, 64) and the two of
 the backward pass) on oneDNN's AVX-512 kernels instead, its BPTT gradient at E = 100 on
 Romo is 1.3-1.4x faster on an AMD Zen 5 (``python benchmarks/rate_ensemble.py`` prints
 both). PyTorch sends float32 products to oneDNN only in the matmul mode
@@ -44,18 +44,18 @@ class Products:
 
 
 def onednn_products(
-    ensemble: int, rows: int, inner: int, columns: int, alpha: float, like: torch.Tensor
+    ensemble: int, rows: int, columns: int, inner: int, alpha: float, like: torch.Tensor
 ) -> Products:
     """:class:`Products` for the rate RNN's step products of an ensemble of ``ensemble``
-    members with leak ``alpha``: (rows x inner) x (inner x columns) forward (scaled by
-    1 - alpha, added to alpha times the output), (rows x columns) x (columns x columns)
-    and (inner x rows) x (rows x columns) backward, in the layouts of
+    members with leak ``alpha``: (rows x columns) x (columns x columns) forward (scaled by
+    1 - alpha, added to alpha times the output), (rows x inner) x (inner x columns) and
+    (inner x rows) x (rows x columns) backward, in the layouts of
     :mod:`neurodyn.rules.gradients`; on oneDNN only where the probe passed."""
     if os.environ.get("NEURODYN_ONEDNN", "1") == "0":
         return Products(False)
-    key = (ensemble, rows, inner, columns, alpha, like.dtype, like.device)
+    key = (ensemble, rows, columns, inner, alpha, like.dtype, like.device)
     if key not in _verdicts:
-        _verdicts[key] = _available(like) and _probe(ensemble, rows, inner, columns, alpha)
+        _verdicts[key] = _available(like) and _probe(ensemble, rows, columns, inner, alpha)
     return Products(_verdicts[key])
 
 
@@ -69,20 +69,21 @@ def _available(like: torch.Tensor) -> bool:
 
 
 @torch.no_grad()
-def _probe(ensemble: int, rows: int, inner: int, columns: int, alpha: float) -> bool:
+def _probe(ensemble: int, rows: int, columns: int, inner: int, alpha: float) -> bool:
     """Whether the three step products give the same bits on oneDNN as by default: random
-    operands, in the layouts the gradients use (per-step rows of a time-major buffer)."""
+    operands, in the layouts the gradients use (per-step blocks of time-major buffers)."""
     gen = torch.Generator().manual_seed(0)
-    E, B, K, N = ensemble, rows, inner, columns
-    state = torch.randn(2, E, B, K, generator=gen)
-    forward = torch.randn(E, K, N, generator=gen)
-    backward = torch.randn(E, N, N, generator=gen)
+    E, B, N, K = ensemble, rows, columns, inner
+    rates = torch.randn(2, E, B, N, generator=gen)
+    recurrent = torch.randn(E, N, N, generator=gen)
+    carried = torch.randn(2, E, B, K, generator=gen)
+    pushing = torch.randn(E, K, N, generator=gen)
     start = torch.randn(E, B, N, generator=gen)
 
     def products() -> list[torch.Tensor]:
-        hidden = start.clone().baddbmm_(state[0], forward, beta=alpha, alpha=1 - alpha)
-        pushed = start.clone().baddbmm_(hidden, backward)
-        blocks = forward.clone().baddbmm_(state[1].mT, pushed)
+        hidden = start.clone().baddbmm_(rates[0], recurrent, beta=alpha, alpha=1 - alpha)
+        pushed = torch.bmm(carried[0], pushing)
+        blocks = pushing.clone().baddbmm_(carried[1].mT, rates[1])
         return [hidden, pushed, blocks]
 
     try:

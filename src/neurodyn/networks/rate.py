@@ -167,6 +167,15 @@ class LeakyRateNetwork:
             return x * weights.inputs
         return torch.bmm(x, weights.inputs)
 
+    @staticmethod
+    def add_input_drive(
+        h: torch.Tensor, weights: RateWeights, x: torch.Tensor, scale: float
+    ) -> torch.Tensor:
+        """h += scale W_x x in place (x (E, M, N_in)), by the kernels of :meth:`input_drive`."""
+        if x.shape[-1] == 1:
+            return h.addcmul_(x, weights.inputs, value=scale)
+        return h.baddbmm_(x, weights.inputs, alpha=scale)
+
     def run(
         self,
         weights: RateWeights,

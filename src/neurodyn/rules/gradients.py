@@ -135,11 +135,11 @@ def bptt_gradients(
     """Exact gradients by backpropagation through time; returns (gradients, loss (E,)).
 
     ``method="manual"`` runs the adjoint recursion a_t = dL/dh_t,
-        a_t = psi_t * (delta_t w^T + (1 - alpha) a_{t+1} W_h^T) + alpha a_{t+1},
-    two products per step; g([W_h; W_x]) = (1 - alpha) sum_t z_t^T a_t with
-    z_t = [r_{t-1}, x_t] and g(w) = sum_t r_t^T delta_t accumulate by one product per step
-    each while z_t is in cache, so the adjoint of all steps is never stored.
-    ``"autograd"`` is the reference.
+        a_t = psi_t * ([a_{t+1}, delta_t] [(1 - alpha) W_h^T; w^T]) + alpha a_{t+1},
+    one product per step, and accumulates g(W_h) = (1 - alpha) sum_t r_{t-1}^T a_t together
+    with g(w) = sum_t r_t^T delta_t by one more, [a_{t+1}, delta_t]^T r_t, while r_t is in
+    cache (:func:`_fold_backward`); g(W_x) = (1 - alpha) sum_t x_t^T a_t on the steps with
+    inputs. The adjoint of all steps is never stored. ``"autograd"`` is the reference.
     """
     if method == "autograd":
         return _autograd(network, weights, x, targets, mask, loss, detach=False)
@@ -149,22 +149,22 @@ def bptt_gradients(
 
 
 class _Unrolled(NamedTuple):
-    """A forward pass in a time-major buffer whose every step is one contiguous block.
+    """A forward pass in time-major buffers whose every step is one contiguous block.
 
-    ``rows[t]`` (E, B, N + N_in), t = 0 ... T, are the stacked presynaptic rows
-    z_t = [r_{t-1}, x_t] (r_{-1} = 0, x_T = 0) that multiply [W_h; W_x] at step t, views
-    into one (T + 1, E, B, N + N_in) buffer, and ``columns[t]`` their transposes;
-    ``rates[t]`` = r_t (E, B, N) is the rate part of ``rows[t + 1]``. ``delta[t]`` =
-    (dL/dy_t)^T (E, N_out, B) and ``errors[t]`` = dL/dy_t (E, B, N_out); ``readout`` = w^T
-    (E, N_out, N); ``loss`` per member (E,). Per-step views are taken by one ``unbind``
-    each, not one call per step. The hidden states are not kept: the rules need f'(h),
-    which :meth:`LeakyRateNetwork.rate_backward` recovers from r. ``products`` runs the
-    step products (:func:`neurodyn._products.onednn_products`).
+    ``rates[t]`` (E, B, N), t = 0 ... T, is r_{t-1} (r_{-1} = 0): views into one
+    (T + 1, E, B, N) buffer, so ``rates[t + 1]`` = r_t. ``inputs[t]`` = x_t (E, B, N_in),
+    and ``active[t]`` whether any x_t is nonzero (the input terms of the other steps are
+    skipped: Romo has inputs on a quarter of its steps). ``delta[t]`` = (dL/dy_t)^T
+    (E, N_out, B) and ``errors[t]`` = dL/dy_t (E, B, N_out); ``readout`` = w^T (E, N_out, N);
+    ``loss`` per member (E,). Per-step views are taken by one ``unbind`` each, not one call
+    per step. The hidden states are not kept: the rules need f'(h), which
+    :meth:`LeakyRateNetwork.rate_backward` recovers from r. ``products`` runs the step
+    products (:func:`neurodyn._products.onednn_products`).
     """
 
-    rows: tuple[torch.Tensor, ...]
-    columns: tuple[torch.Tensor, ...]
     rates: tuple[torch.Tensor, ...]
+    inputs: tuple[torch.Tensor, ...]
+    active: list[bool]
     delta: tuple[torch.Tensor, ...]
     errors: tuple[torch.Tensor, ...]
     readout: torch.Tensor
@@ -172,37 +172,38 @@ class _Unrolled(NamedTuple):
     products: Products
 
 
-def _unroll(network, weights, x, targets, mask, loss, workspace) -> _Unrolled:
-    """Forward pass with one product per step, h_t = alpha h_{t-1} + (1 - alpha)
-    z_t [W_h; W_x], each r_t written straight into the rows of step t + 1, and the readout
-    y_t^T = w^T r_t^T of each step while r_t is in cache (on MKL, which runs these products
-    with N_out rows fast; oneDNN does not)."""
+def _unroll(network, weights, x, targets, mask, loss, workspace, inner) -> _Unrolled:
+    """Forward pass h_t = alpha h_{t-1} + (1 - alpha)(r_{t-1} W_h + x_t W_x), one product
+    per step (the input term apart, on MKL, only on steps with inputs), each r_t written
+    straight into the buffer, and the readout y_t^T = w^T r_t^T of each step while r_t is
+    in cache (on MKL, which runs these products with N_out rows fast; oneDNN does not).
+    ``inner`` is the inner size of the rule's backward products (for the probe)."""
     x = network.prepare_inputs(x)
     E, B, T, n_in = x.shape
     N, n_out = network.hidden_size, network.output_size
     alpha, leak = network.alpha, 1 - network.alpha
-    state = workspace.get("state", (T + 1, E, B, N + n_in), x)  # r_{-1}, x_T stay 0
-    state[:T, ..., N:].copy_(x.permute(2, 0, 1, 3))
-    stacked = workspace.get("forward", (E, N + n_in, N), x)  # [W_h; W_x]
-    stacked[:, :N].copy_(weights.recurrent)
-    stacked[:, N:].copy_(weights.inputs)
+    state = workspace.get("rates", (T + 1, E, B, N), x)  # r_{-1} stays 0
+    inputs = workspace.get("inputs", (T, E, B, n_in), x)
+    inputs.copy_(x.permute(2, 0, 1, 3))
+    active = inputs.flatten(1).ne(0).any(1).tolist()
     readout = weights.readout.mT.contiguous()  # w^T
     h = workspace.get("hidden", (E, B, N), x)
     outputs = workspace.get("outputs", (T, E, n_out, B), x)
-    rows, rates = state.unbind(0), state[1:, ..., :N].unbind(0)
-    rates_t = state[1:, ..., :N].mT.unbind(0)  # r_t^T
-    products = onednn_products(E, B, N + n_in, N, alpha, x)
+    rates, columns, xs = state.unbind(0), state.mT.unbind(0), inputs.unbind(0)
+    products = onednn_products(E, B, N, inner, alpha, x)
     for t in range(T):
-        with products:
-            if t:
-                h.baddbmm_(rows[t], stacked, beta=alpha, alpha=leak)
-            else:
-                torch.bmm(rows[0], stacked, out=h).mul_(leak)
-        network.rate(h, out=rates[t])
-        torch.bmm(readout, rates_t[t], out=outputs[t])
+        if t:
+            with products:
+                h.baddbmm_(rates[t], weights.recurrent, beta=alpha, alpha=leak)
+        else:
+            h.zero_()
+        if active[t]:
+            network.add_input_drive(h, weights, xs[t], leak)
+        network.rate(h, out=rates[t + 1])
+        torch.bmm(readout, columns[t + 1], out=outputs[t])
     delta, value = _error_and_loss(outputs, targets, mask, loss, workspace)
-    columns, errors = state.mT.unbind(0), delta.mT.unbind(0)
-    return _Unrolled(rows, columns, rates, delta.unbind(0), errors, readout, value, products)
+    errors = delta.mT.unbind(0)
+    return _Unrolled(rates, xs, active, delta.unbind(0), errors, readout, value, products)
 
 
 def _error_and_loss(outputs, targets, mask, loss, workspace):
@@ -219,51 +220,64 @@ def _error_and_loss(outputs, targets, mask, loss, workspace):
     return delta, error.mul_(delta_view).sum((1, 2, 3)).mul_(0.5)
 
 
-def _gradients(blocks, readout, scale: float, workspace: Workspace) -> RateWeights:
-    """RateWeights in ``workspace`` from the stacked gradient [g(W_h); g(W_x)]
-    (E, N + N_in, N) times ``scale`` and the transposed readout gradient g(w)^T
-    (E, N_out, N)."""
-    N = blocks.shape[-1]
-    parts = (blocks[:, :N], blocks[:, N:], readout.mT)
+def _gradients(recurrent, inputs, readout, scale: float, workspace: Workspace) -> RateWeights:
+    """RateWeights in ``workspace``: ``scale`` times g(W_h) (E, N, N) and g(W_x)
+    (E, N_in, N), and g(w) from its transpose ``readout`` (E, N_out, N)."""
+    parts = (recurrent, inputs, readout.mT)
     grads = RateWeights(*(workspace.get(f"gradient {k}", p.shape, p) for k, p in enumerate(parts)))
-    torch.mul(parts[0], scale, out=grads.recurrent)
-    torch.mul(parts[1], scale, out=grads.inputs)
+    torch.mul(recurrent, scale, out=grads.recurrent)
+    torch.mul(inputs, scale, out=grads.inputs)
     grads.readout.copy_(parts[2])
     return grads
 
 
-def _accumulators(run: _Unrolled, workspace: Workspace):
-    """Zeroed buffers for sum_t z_t^T (...) (E, N + N_in, N) and g(w)^T (E, N_out, N)."""
-    (E, _, K), N, n_out = run.rows[0].shape, run.rates[0].shape[-1], run.delta[0].shape[1]
-    blocks = workspace.get("blocks", (E, K, N), run.loss).zero_()
-    return blocks, workspace.get("readout", (E, n_out, N), run.loss).zero_()
+def _fold_backward(network, run: _Unrolled, workspace: Workspace, local_step) -> RateWeights:
+    """The backward pass of BPTT and RFLO, whose weight gradients are
+    (1 - alpha) sum_t [r_{t-1}, x_t]^T u_t for the rule's local signal u_t (a_t, or RFLO's
+    psi_t S_t), and g(w) = sum_t r_t^T delta_t.
+
+    From t = T - 1 down, the buffer [u_{t+1}, delta_t] (E, B, N + N_out) gets delta_t, one
+    product adds [u_{t+1}, delta_t]^T r_t to an (E, N + N_out, N) sum (both gradients in
+    one: the readout's small product per step would cost more than its two extra rows),
+    ``local_step(t, carried, out)`` writes u_t into the other buffer, and x_t^T u_t is
+    added on steps with inputs (r_{-1}^T u_0 = 0 is skipped). Returns the gradients."""
+    T, (E, B, N) = len(run.errors), run.rates[0].shape
+    n_out, n_in = run.readout.shape[1], run.inputs[0].shape[-1]
+    pairs = workspace.get("carried", (2, E, B, N + n_out), run.loss)
+    pairs[(T - 1) % 2, ..., :N].zero_()  # u_T = 0
+    carried, local, errors = pairs.unbind(0), pairs[..., :N].unbind(0), pairs[..., N:].unbind(0)
+    blocks = workspace.get("blocks", (E, N + n_out, N), run.loss).zero_()
+    inputs_gradient = workspace.get("inputs gradient", (E, n_in, N), run.loss).zero_()
+    for t in range(T - 1, -1, -1):
+        here, below = t % 2, (t - 1) % 2
+        errors[here].copy_(run.errors[t])
+        with run.products:
+            blocks.baddbmm_(carried[here].mT, run.rates[t + 1])
+        local_step(t, carried[here], local[below])
+        if run.active[t]:
+            inputs_gradient.baddbmm_(run.inputs[t].mT, local[below])
+    leak = 1 - network.alpha
+    return _gradients(blocks[:, :N].mT, inputs_gradient, blocks[:, N:], leak, workspace)
 
 
 @torch.no_grad()
 def _manual_bptt(network, weights, x, targets, mask, loss, workspace):
-    run = _unroll(network, weights, x, targets, mask, loss, workspace)
-    T, (E, B, N) = len(run.rates), run.rates[0].shape
+    N, n_out = network.hidden_size, network.output_size
+    run = _unroll(network, weights, x, targets, mask, loss, workspace, N + n_out)
     alpha, leak = network.alpha, 1 - network.alpha
-    stacked = workspace.get("backward", (E, N, N), run.loss)
-    torch.mul(weights.recurrent.mT, leak, out=stacked)  # (1 - alpha) W_h^T
-    pushed = workspace.get("pushed", (E, B, N), run.loss)
-    adjoint = workspace.get("adjoint", (2, E, B, N), run.loss).unbind(0)  # a_t, a_{t+1}
-    a_t = adjoint[T % 2].zero_()  # a_T
-    blocks, readout_gradient = _accumulators(run, workspace)
-    for t in range(T - 1, -1, -1):
-        a_next, a_t = a_t, adjoint[t % 2]
-        torch.bmm(run.errors[t], run.readout, out=pushed)
-        readout_gradient.baddbmm_(run.delta[t], run.rates[t])  # += delta_t^T r_t
+    pushing = workspace.get("pushing", (weights.recurrent.shape[0], N + n_out, N), run.loss)
+    torch.mul(weights.recurrent.mT, leak, out=pushing[:, :N])  # [(1 - alpha) W_h^T; w^T]
+    pushing[:, N:].copy_(run.readout)
+    pushed = workspace.get("pushed", run.rates[0].shape, run.loss)
+
+    def adjoint(t, carried, out):  # a_t from [a_{t+1}, delta_t]
         with run.products:
-            pushed.baddbmm_(a_next, stacked)
-            # z_{t+1}^T a_{t+1}: reading z_{t+1} = [r_t, x_{t+1}] brings r_t into cache
-            blocks.baddbmm_(run.columns[t + 1], a_next)
-        network.rate_backward(pushed, run.rates[t], out=a_t)
+            torch.bmm(carried, pushing, out=pushed)
+        network.rate_backward(pushed, run.rates[t + 1], out=out)
         if alpha:
-            a_t.add_(a_next, alpha=alpha)
-    with run.products:
-        blocks.baddbmm_(run.columns[0], a_t)
-    return _gradients(blocks, readout_gradient, leak, workspace), run.loss
+            out.add_(carried[..., :N], alpha=alpha)
+
+    return _fold_backward(network, run, workspace, adjoint), run.loss
 
 
 def eprop_gradients(
@@ -281,7 +295,7 @@ def eprop_gradients(
 
     The online form runs the eligibility traces forward in time,
     eps_t = alpha eps_{t-1} + (1 - alpha) r_{t-1} and eps^x_t = alpha eps^x_{t-1} +
-    (1 - alpha) x_t (one filter of the stacked rows z_t = [r_{t-1}, x_t]), next to the
+    (1 - alpha) x_t (as eps + (1 - alpha)(r - eps), one pass; in one buffer), next to the
     learning signals L_t = delta_t w^T; nothing flows backward in time, and each step adds
     [eps_t, eps^x_t]^T (L_t psi_t) to the gradient as it goes (one trace per member and
     trial, not one per step).
@@ -295,20 +309,28 @@ def eprop_gradients(
 
 @torch.no_grad()
 def _eprop_online(network, weights, x, targets, mask, loss, workspace):
-    run = _unroll(network, weights, x, targets, mask, loss, workspace)
+    N, n_in = network.hidden_size, network.input_size
+    run = _unroll(network, weights, x, targets, mask, loss, workspace, N + n_in)
     alpha, leak = network.alpha, 1 - network.alpha
-    trace = workspace.get("trace", run.rows[0].shape, run.loss).zero_()  # [eps_t, eps^x_t]
-    local = workspace.get("local", run.rates[0].shape, run.loss)
-    blocks, readout_gradient = _accumulators(run, workspace)
-    trace_t = trace.mT
-    for t in range(len(run.rates)):
-        trace.mul_(alpha).add_(run.rows[t], alpha=leak)
+    (E, B, _), n_out = run.rates[0].shape, run.readout.shape[1]
+    trace = workspace.get("trace", (E, B, N + n_in), run.loss).zero_()  # [eps_t, eps^x_t]
+    local = workspace.get("local", (E, B, N), run.loss)
+    blocks = workspace.get("blocks", (E, N + n_in, N), run.loss).zero_()
+    readout_gradient = workspace.get("readout", (E, n_out, N), run.loss).zero_()
+    eps, eps_x = trace[..., :N], trace[..., N:]
+    for t in range(len(run.errors)):
+        eps.lerp_(run.rates[t], leak)  # eps + (1 - alpha)(r_{t-1} - eps)
+        if run.active[t]:
+            eps_x.lerp_(run.inputs[t], leak)
+        else:
+            eps_x.mul_(alpha)
         torch.bmm(run.errors[t], run.readout, out=local)  # L_t = delta_t w^T
-        network.rate_backward(local, run.rates[t], out=local)
-        readout_gradient.baddbmm_(run.delta[t], run.rates[t])
+        network.rate_backward(local, run.rates[t + 1], out=local)
+        readout_gradient.baddbmm_(run.delta[t], run.rates[t + 1])
         with run.products:
-            blocks.baddbmm_(trace_t, local)
-    return _gradients(blocks, readout_gradient, 1.0, workspace), run.loss
+            blocks.baddbmm_(trace.mT, local)
+    grads = _gradients(blocks[:, :N], blocks[:, N:], readout_gradient, 1.0, workspace)
+    return grads, run.loss
 
 
 def rflo_gradients(
@@ -334,15 +356,12 @@ def rflo_gradients(
 
 @torch.no_grad()
 def _rflo(network, weights, x, targets, mask, loss, feedback, workspace):
-    run = _unroll(network, weights, x, targets, mask, loss, workspace)
-    alpha, leak = network.alpha, 1 - network.alpha
+    N, n_out = network.hidden_size, network.output_size
+    run = _unroll(network, weights, x, targets, mask, loss, workspace, N + n_out)
     signal = workspace.get("signal", run.rates[0].shape, run.loss).zero_()  # S_t
-    local = workspace.get("local", run.rates[0].shape, run.loss)
-    blocks, readout_gradient = _accumulators(run, workspace)
-    for t in range(len(run.rates) - 1, -1, -1):
-        signal.baddbmm_(run.errors[t], feedback, beta=alpha)  # S_t = s_t + alpha S_{t+1}
-        network.rate_backward(signal, run.rates[t], out=local)
-        readout_gradient.baddbmm_(run.delta[t], run.rates[t])
-        with run.products:
-            blocks.baddbmm_(run.columns[t], local)
-    return _gradients(blocks, readout_gradient, leak, workspace), run.loss
+
+    def local(t, carried, out):  # psi_t S_t, S_t = s_t + alpha S_{t+1}
+        signal.baddbmm_(run.errors[t], feedback, beta=network.alpha)
+        network.rate_backward(signal, run.rates[t + 1], out=out)
+
+    return _fold_backward(network, run, workspace, local), run.loss
