@@ -295,7 +295,7 @@ def eprop_gradients(
 
     The online form runs the eligibility traces forward in time,
     eps_t = alpha eps_{t-1} + (1 - alpha) r_{t-1} and eps^x_t = alpha eps^x_{t-1} +
-    (1 - alpha) x_t (as eps + (1 - alpha)(r - eps), one pass; in one buffer), next to the
+    (1 - alpha) x_t (one ``lerp_`` pass each, in one buffer), next to the
     learning signals L_t = delta_t w^T; nothing flows backward in time, and each step adds
     [eps_t, eps^x_t]^T (L_t psi_t) to the gradient as it goes (one trace per member and
     trial, not one per step).
@@ -317,7 +317,7 @@ def _eprop_online(network, weights, x, targets, mask, loss, workspace):
     local = workspace.get("local", (E, B, N), run.loss)
     blocks = workspace.get("blocks", (E, N + n_in, N), run.loss).zero_()
     readout_gradient = workspace.get("readout", (E, n_out, N), run.loss).zero_()
-    eps, eps_x = trace[..., :N], trace[..., N:]
+    eps, eps_x, trace_t = trace[..., :N], trace[..., N:], trace.mT
     for t in range(len(run.errors)):
         eps.lerp_(run.rates[t], leak)  # eps + (1 - alpha)(r_{t-1} - eps)
         if run.active[t]:
@@ -328,7 +328,7 @@ def _eprop_online(network, weights, x, targets, mask, loss, workspace):
         network.rate_backward(local, run.rates[t + 1], out=local)
         readout_gradient.baddbmm_(run.delta[t], run.rates[t + 1])
         with run.products:
-            blocks.baddbmm_(trace.mT, local)
+            blocks.baddbmm_(trace_t, local)
     grads = _gradients(blocks[:, :N], blocks[:, N:], readout_gradient, 1.0, workspace)
     return grads, run.loss
 
