@@ -3,7 +3,7 @@
 On x86 PyTorch hands float32 ``bmm`` / ``baddbmm`` to MKL, which runs its AVX2 code on
 AMD CPUs. With the rate RNN's per-step products ((E, 32, 64) x (E, 64, 64) and the two of
 the backward pass) on oneDNN's AVX-512 kernels instead, its BPTT gradient at E = 100 on
-Romo is 1.3-1.4x faster on an AMD Zen 5 (``python benchmarks/rate_ensemble.py`` prints
+Romo is 1.3-1.5x faster on an AMD Zen 5 (``python benchmarks/rate_ensemble.py`` prints
 both). PyTorch sends float32 products to oneDNN only in the matmul mode
 ``torch.backends.mkldnn.matmul.fp32_precision = "bf16"``, which *allows* oneDNN to round
 the operands to bfloat16; it may do so where the CPU has bfloat16 matrix units (AMX), and
