@@ -157,3 +157,31 @@ def test_a_reused_workspace_gives_the_results_of_fresh_buffers():
         for a, b in zip(reused.parameters(), fresh.parameters(), strict=True):
             assert torch.equal(a, b)
         assert torch.equal(loss, fresh_loss)
+
+
+@pytest.mark.parametrize("inputs, alpha", [(1, 0.0), (3, 0.0), (3, 0.5)])
+def test_steps_without_inputs_are_skipped_exactly(inputs, alpha):
+    """Per-member inputs, zero at some steps for every member (skipped) and at others for
+    one member only: the manual rules still equal their references (RFLO with B = w^T
+    equals e-prop at alpha = 0)."""
+    gen = torch.Generator().manual_seed(5)
+    net = LeakyRateNetwork(
+        inputs, 8, 2, ensemble_size=2, gain=[0.9, 1.4], alpha=alpha, dtype=torch.float64
+    )
+    weights = net.init([3, 4])
+    x = torch.randn(2, 3, 12, inputs, generator=gen, dtype=torch.float64)
+    x[:, :, [0, 4, 5, 11]] = 0.0
+    x[1, :, 7] = 0.0
+    y = torch.randn(3, 12, 2, generator=gen, dtype=torch.float64)
+    m = (torch.rand(3, 12, 2, generator=gen) > 0.3).double()
+    manual, _ = G.bptt_gradients(net, weights, x, y, m, "mse")
+    reference, _ = G.bptt_gradients(net, weights, x, y, m, "mse", method="autograd")
+    online, _ = G.eprop_gradients(net, weights, x, y, m, "mse")
+    detach, _ = G.eprop_gradients(net, weights, x, y, m, "mse", form="detach")
+    feedback = weights.readout.transpose(1, 2)
+    rflo, _ = G.rflo_gradients(net, weights, x, y, m, "mse", feedback=feedback)
+    for k in range(3):
+        assert relative(manual.parameters()[k], reference.parameters()[k]) < 1e-12
+        assert relative(online.parameters()[k], detach.parameters()[k]) < 1e-12
+        if alpha == 0.0:
+            assert relative(rflo.parameters()[k], online.parameters()[k]) < 1e-12
