@@ -77,6 +77,7 @@ def main() -> None:
     args = parser.parse_args()
     task, alpha = TASKS[args.task]
     members = [(g, r, s) for g in GAINS for r in RATES for s in SEEDS]
+    gains, rates, seeds = (list(column) for column in zip(*members, strict=True))
     print(
         f"task {args.task}; torch {torch.__version__}, {torch.get_num_threads()} threads; "
         f"{len(members)} networks x {args.iterations} iterations x {args.rounds} rounds"
@@ -86,10 +87,10 @@ def main() -> None:
         64,
         task.output_size,
         ensemble_size=len(members),
-        gain=[g for g, _, _ in members],
+        gain=gains,
         alpha=alpha,
     )
-    weights = network.init([s for _, _, s in members])
+    weights = network.init(seeds)
 
     def ensemble(iterations):
         train_rate(
@@ -98,8 +99,8 @@ def main() -> None:
             task,
             rule="bptt",
             iterations=iterations,
-            learning_rate=[r for _, r, _ in members],
-            seeds=[s for _, _, s in members],
+            learning_rate=rates,
+            seeds=seeds,
         )
 
     ensemble(2)  # warm-up
@@ -114,14 +115,13 @@ def main() -> None:
         apart.append(time.perf_counter() - start)
     total = len(members) * args.iterations
     ratios = [a * args.rounds / t for a, t in zip(apart, together, strict=True)]
-    rates = (total * args.rounds / sum(together), total / sum(apart))
-    print(f"  one ensemble:          {rates[0]:8.0f} network-iterations/s")
-    print(f"  plain per-network loop:{rates[1]:8.0f} network-iterations/s")
+    speeds = (total * args.rounds / sum(together), total / sum(apart))
+    print(f"  one ensemble:          {speeds[0]:8.0f} network-iterations/s")
+    print(f"  plain per-network loop:{speeds[1]:8.0f} network-iterations/s")
     print(
         f"  speed-up (target >= 20): {sum(apart) * args.rounds / sum(together):.1f} "
         f"(rounds {min(ratios):.1f} ... {max(ratios):.1f})"
     )
-    seeds = [s for _, _, s in members]
     onednn, mkl = gradient_times(network, weights, task, seeds, args.profile)
     print(
         f"  ensemble: {sum(together) / (args.rounds * args.iterations) * 1e3:.1f} ms per "

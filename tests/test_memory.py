@@ -17,4 +17,4 @@ def test_the_switch_leaves_malloc_alone(monkeypatch):
 
 @pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="glibc only")
 def test_glibc_thresholds_are_raised():
-    assert _memory.keep_freed_memory() is True
+    assert _memory.tune_glibc_malloc() is True

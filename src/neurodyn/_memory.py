@@ -11,8 +11,8 @@ microseconds, and a training iteration that makes a few such tensors loses milli
   CPU performance guide achieve, without a preloaded library); the process keeps its
   peak memory until it ends;
 * turns glibc's fastbins off (``M_MXFAST`` = 0): each product PyTorch hands to oneDNN
-  makes a dozen small allocations, one of them a 2 KB aligned block, and with fastbins in
-  use every such block makes malloc consolidate them first (1-2% of a rate-RNN gradient
+  makes several small allocations, among them 2 KB aligned blocks (seen in gdb), and with
+  fastbins in use every such block makes malloc consolidate them first (1-2% of a rate-RNN gradient
   at E = 100, in paired timings on an AMD Zen 5; the tcache still serves small blocks).
   ``NEURODYN_KEEP_FREED_MEMORY=0`` leaves malloc's settings (these two) alone;
 * puts large tensors on transparent huge pages, PyTorch's opt-in
@@ -37,16 +37,16 @@ _TRIM_THRESHOLD = (1 << 31) - 1  # free memory at the heap's top is never return
 
 def configure_process() -> bool:
     """Apply the settings above (before the first large tensor is made); returns whether
-    glibc's thresholds were raised."""
+    glibc's malloc settings were applied."""
     os.environ.setdefault("THP_MEM_ALLOC_ENABLE", "1")
     if os.environ.get("NEURODYN_KEEP_FREED_MEMORY", "1") == "0":
         return False
-    return keep_freed_memory()
+    return tune_glibc_malloc()
 
 
-def keep_freed_memory() -> bool:
-    """Raise glibc's ``M_MMAP_THRESHOLD`` and ``M_TRIM_THRESHOLD`` and set ``M_MXFAST`` to
-    0; False where the C library is not glibc."""
+def tune_glibc_malloc() -> bool:
+    """Raise glibc's ``M_MMAP_THRESHOLD`` and ``M_TRIM_THRESHOLD`` (freed memory is kept)
+    and set ``M_MXFAST`` to 0 (no fastbins); False where the C library is not glibc."""
     name = ctypes.util.find_library("c")
     if name is None:
         return False
