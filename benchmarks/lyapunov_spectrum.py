@@ -27,7 +27,7 @@ import time
 
 import torch
 
-from neurodyn import _random
+from neurodyn import rng
 from neurodyn.analysis.lyapunov import StepDynamics, initial_basis, lyapunov_spectrum
 from neurodyn.networks.rate import LeakyRateNetwork
 from neurodyn.tasks.romo import Romo
@@ -67,7 +67,7 @@ def main() -> None:
     weights = network.init(seeds)
     task = Romo()
     streams = task.sample_member_streams(
-        B, math.ceil(T / task.steps), _random.member_keys(seeds, "evaluation"), 0
+        B, math.ceil(T / task.steps), rng.member_keys(seeds, "evaluation"), 0
     )
     x = streams[:, :, :T].contiguous()
     dynamics = StepDynamics.of_network(network, weights)

@@ -32,7 +32,7 @@ import time
 
 import torch
 
-from neurodyn import _random
+from neurodyn import rng
 from neurodyn.experiments.rate_gain import TASKS
 from neurodyn.networks.rate import LeakyRateNetwork
 from neurodyn.rules.gradients import Workspace, bptt_gradients, task_loss
@@ -135,7 +135,7 @@ def gradient_times(network, weights, task, seeds, profile=False, repeats=10) -> 
     member, with the step products as :mod:`neurodyn._products` chooses and on MKL, the
     two alternating call by call; with ``profile``, prints the operations' self time
     summed over 5 more calls of the first."""
-    keys = _random.member_keys(_random.member_seeds(seeds, len(seeds)), "task", network.device)
+    keys = rng.member_keys(rng.member_seeds(seeds, len(seeds)), "task", network.device)
     batch = training_batch(network, task, 32, keys, 0)
     workspace = Workspace()
 

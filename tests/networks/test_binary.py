@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from neurodyn import _random
+from neurodyn import rng
 from neurodyn.networks import binary
 from neurodyn.networks.binary import BinarySteeringNetwork, SteeringState
 
@@ -144,10 +144,10 @@ def test_asynchronous_sweep_matches_a_sequential_loop():
     x = torch.randint(0, 2, (3, 6)).float() * 2 - 1
     start = random_state(network, batch=3, seed=2)
     result = network.relax(
-        weights, x, sweeps=1, state=start, generators=_random.generators([9], "dynamics")
+        weights, x, sweeps=1, state=start, generators=rng.generators([9], "dynamics")
     )
     # Replay the same permutation, one unit at a time, with the dense field formula.
-    order_gen = _random.generator(9, "dynamics")
+    order_gen = rng.generator(9, "dynamics")
     order = torch.argsort(torch.rand(3, 16, generator=order_gen), dim=1)
     hidden = start.hidden.clone()
     drive = network.input_drive(weights, network.prepare_inputs(x))
@@ -166,7 +166,7 @@ def test_asynchronous_dynamics_reach_fixed_points_with_strong_self_coupling():
     weights = network.init(0)
     x = torch.randint(0, 2, (4, 10)).float() * 2 - 1
     result = network.relax(
-        weights, x, sweeps=50, stop_when_stable=True, generators=_random.generators([0], "dynamics")
+        weights, x, sweeps=50, stop_when_stable=True, generators=rng.generators([0], "dynamics")
     )
     assert bool(result.converged.all())
     assert float(network.unstable_fraction(weights, result.state, x).max()) == 0.0
@@ -178,7 +178,7 @@ def test_update_probability_updates_about_that_fraction():
     x = torch.randint(0, 2, (64, 10)).float() * 2 - 1
     with pytest.raises(ValueError, match="generators"):
         network.relax(weights, x, sweeps=1)
-    first = network.relax(weights, x, sweeps=1, generators=_random.generators([0], "dynamics"))
+    first = network.relax(weights, x, sweeps=1, generators=rng.generators([0], "dynamics"))
     assert abs(float((first.state.hidden != 0).float().mean()) - 0.3) < 0.02
 
 

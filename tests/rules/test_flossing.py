@@ -4,7 +4,7 @@ rule, ensembles equal single runs, and flossing moves a small-gain network's lam
 import pytest
 import torch
 
-from neurodyn import _random
+from neurodyn import rng
 from neurodyn.analysis.lyapunov import StepDynamics, lyapunov_spectrum
 from neurodyn.networks.rate import LeakyRateNetwork, RateWeights
 from neurodyn.rules.flossing import GradientFlossing, flossing_gradients, flossing_loss
@@ -100,7 +100,7 @@ def test_detached_basis_gives_the_outer_product_of_pre_and_postsynaptic_vectors(
     grads, loss = flossing_gradients(net, weights, x, exponents=1, warmup=warmup, detach_basis=True)
     _, hidden = net.run(weights, x)
     previous = torch.cat([torch.zeros(1, 3, 1, 6, dtype=F64), hidden[:, :, :-1]], dim=2)
-    q = torch.linalg.qr(torch.randn(6, 1, generator=_random.generator(0, "evaluation")).double())[0]
+    q = torch.linalg.qr(torch.randn(6, 1, generator=rng.generator(0, "evaluation")).double())[0]
     q = q[:, 0].expand(1, 3, 6)
     total, counted = 0.0, 40 - warmup
     outer_products = []
@@ -138,7 +138,7 @@ def test_ensemble_flossing_equals_single_runs_with_per_member_learning_rates():
 
 
 def max_exponent(net: LeakyRateNetwork, weights: RateWeights) -> float:
-    keys = _random.member_keys([0], "evaluation")
+    keys = rng.member_keys([0], "evaluation")
     streams = Romo().sample_member_streams(8, 4, keys, 0)
     spectrum = lyapunov_spectrum(
         StepDynamics.of_network(net, weights), torch.zeros(1, 8, 16), streams, warmup=56

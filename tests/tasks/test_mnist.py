@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from neurodyn import _random
+from neurodyn import rng
 from neurodyn.tasks import mnist
 from neurodyn.tasks.patterns import prototype_patterns
 
@@ -22,12 +22,12 @@ def idx_bytes(array: np.ndarray) -> bytes:
 
 
 def fake_mnist(folder: Path, train=12, test=6, compress=True, seed=0) -> dict[str, bytes]:
-    rng = np.random.default_rng(seed)
+    draws = np.random.default_rng(seed)
     arrays = {
-        "train-images-idx3-ubyte": rng.integers(0, 256, (train, 28, 28)),
-        "train-labels-idx1-ubyte": rng.integers(0, 10, train),
-        "t10k-images-idx3-ubyte": rng.integers(0, 256, (test, 28, 28)),
-        "t10k-labels-idx1-ubyte": rng.integers(0, 10, test),
+        "train-images-idx3-ubyte": draws.integers(0, 256, (train, 28, 28)),
+        "train-labels-idx1-ubyte": draws.integers(0, 10, train),
+        "t10k-images-idx3-ubyte": draws.integers(0, 256, (test, 28, 28)),
+        "t10k-labels-idx1-ubyte": draws.integers(0, 10, test),
     }
     folder.mkdir(parents=True, exist_ok=True)
     contents = {}
@@ -114,7 +114,7 @@ def test_entangled_mnist_is_a_shared_seeded_sign_projection(isolated):
     contents = fake_mnist(isolated / "data")
     data = mnist.entangled_mnist(16, seed=5, data_dir=isolated / "data")
     pixels = np.frombuffer(contents["t10k-images-idx3-ubyte"][16:], np.uint8).reshape(6, 784)
-    projection = torch.randn(784, 16, generator=_random.generator(5, "task"), dtype=torch.float64)
+    projection = torch.randn(784, 16, generator=rng.generator(5, "task"), dtype=torch.float64)
     expected = torch.where(torch.from_numpy(pixels / 255.0) @ projection >= 0, 1.0, -1.0)
     assert torch.equal(data.test_inputs, expected.float())
     assert data.train_inputs.shape == (12, 16) and set(data.train_inputs.unique().tolist()) == {

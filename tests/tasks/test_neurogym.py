@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from neurodyn import _random
+from neurodyn import rng
 from neurodyn.tasks.decision import DelayMatchSample, PerceptualDecision
 
 pytest.importorskip("neurogym")
@@ -54,7 +54,7 @@ def test_other_environment_padding_members_and_determinism():
     again = task.sample(32, torch.Generator().manual_seed(3))
     assert torch.equal(batch.inputs, again.inputs) and torch.equal(batch.targets, again.targets)
 
-    keys = _random.member_keys([5, 6, 7], "task")
+    keys = rng.member_keys([5, 6, 7], "task")
     members = task.sample_members(4, keys, counter=2)
     alone = task.sample_members(4, keys[1:2], counter=2)
     assert members.inputs.shape[:2] == (3, 4)
@@ -65,7 +65,7 @@ def test_other_environment_padding_members_and_determinism():
 
 def test_accuracy_scores_the_last_step():
     task = NeurogymTask("GoNogo-v0")
-    batch = task.sample_members(16, _random.member_keys([0], "task"), counter=0)
+    batch = task.sample_members(16, rng.member_keys([0], "task"), counter=0)
     perfect = torch.nn.functional.one_hot(batch.targets, task.output_size).float()
     assert task.accuracy(perfect, batch)["all"].tolist() == [1.0]
     assert task.accuracy(-perfect, batch)["all"].tolist() == [0.0]

@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from neurodyn import _random
+from neurodyn import rng
 from neurodyn.tasks.romo import Romo
 
 
@@ -42,7 +42,7 @@ def test_accuracy_reads_the_response_window():
 
 
 def test_member_streams_are_consecutive_trials_back_to_back():
-    task, keys = Romo(), _random.member_keys([0, 1], "task")
+    task, keys = Romo(), rng.member_keys([0, 1], "task")
     streams = task.sample_member_streams(3, 4, keys, counter=2)
     trials = task.sample_members(12, keys, 2).inputs  # (E, 12, 56, 1)
     assert streams.shape == (2, 3, 4 * 56, 1)
@@ -50,7 +50,7 @@ def test_member_streams_are_consecutive_trials_back_to_back():
 
 
 def test_members_with_one_seed_share_the_trials_of_their_own_key():
-    task, keys = Romo(), _random.member_keys([3, 1, 3, 3], "task")
+    task, keys = Romo(), rng.member_keys([3, 1, 3, 3], "task")
     shared = task.sample_members(5, keys, counter=7)
     for e in range(4):
         alone = task.sample_members(5, keys[e : e + 1], counter=7)

@@ -42,13 +42,13 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from neurodyn._checks import check_positive_int
 from neurodyn.analysis.fixed_points import (
     check_couplings,
     check_spins,
     instance_self_coupling,
     local_fields,
 )
+from neurodyn.checks import check_positive_int
 
 SEED_BOUND = 1 << 62
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import torch
 
-from neurodyn import _random
+from neurodyn import rng
 from neurodyn.networks import continuous_bernoulli as cb
 from neurodyn.networks.attractor import FreeEnergyAttractorNetwork
 from neurodyn.training.attractor import member_patterns
@@ -157,24 +157,24 @@ def reconstruction_scores(
     K = patterns.shape[1]
     scale = torch.as_tensor(evidence, dtype=network.dtype, device=network.device).expand(E)
     choice_keys, noise_keys, sample_keys = (
-        _random.member_keys(list(seeds), "evaluation", network.device, salt=3 * salt + k)
+        rng.member_keys(list(seeds), "evaluation", network.device, salt=3 * salt + k)
         for k in range(3)
     )
     counters = torch.arange(trials)
     if sample:
-        draws = _random.counter_uniform(choice_keys, counters, (), torch.float64)
+        draws = rng.counter_uniform(choice_keys, counters, (), torch.float64)
         chosen = (draws * K).long().clamp(max=K - 1)
     else:
         chosen = (counters % K).expand(E, -1).to(network.device)
     members = torch.arange(E, device=network.device)
-    noise = _random.counter_normal(noise_keys, counters, (N,), network.dtype)
+    noise = rng.counter_normal(noise_keys, counters, (N,), network.dtype)
     beta = torch.full((E,), precision, dtype=network.dtype, device=network.device)
     gains = []
     for t in range(trials):
         original = signal * scale[:, None] * patterns[members, chosen[:, t]]  # (E, N)
         noisy = original + original.std(-1, correction=0, keepdim=True) / snr * noise[:, t]
         bias = noisy.unsqueeze(1)
-        uniforms = _random.counter_uniform(sample_keys, t, (steps, 1, N), network.dtype)
+        uniforms = rng.counter_uniform(sample_keys, t, (steps, 1, N), network.dtype)
         total = torch.zeros_like(state)
         for k in range(steps):
             state, _ = network.step(couplings, state, bias, uniform=uniforms[:, k], precision=beta)

@@ -40,7 +40,7 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
-from neurodyn._checks import check_finite, check_positive_int, check_shape
+from neurodyn.checks import check_finite, check_positive_int, check_shape
 
 MAX_ENUMERATION_SIZE = 24  # 2^23 configurations per network, minutes on one core
 ENUMERATION_BLOCK = 1 << 22  # elements of the (E, chunk, N) field block per step

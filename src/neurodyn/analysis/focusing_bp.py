@@ -46,12 +46,12 @@ from dataclasses import dataclass
 import torch
 from tqdm.auto import tqdm
 
-from neurodyn._checks import check_positive_int
 from neurodyn.analysis.fixed_points import (
     check_couplings,
     instance_self_coupling,
     minimum_stability,
 )
+from neurodyn.checks import check_positive_int
 
 MAGNETIZATION_LIMIT = 1.0 - 1e-12  # keeps log(1 +- m) and V finite once messages polarise
 MINIMUM_VARIANCE = 1e-12

@@ -33,8 +33,8 @@ from typing import Protocol
 
 import torch
 
-from neurodyn import _random
-from neurodyn._checks import check_choice, check_finite, check_positive_int
+from neurodyn import rng
+from neurodyn.checks import check_choice, check_finite, check_positive_int
 
 Step = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 Jacobian = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
@@ -142,7 +142,7 @@ def initial_basis(
     (Engelken et al.), or with ``seed=None`` the first k identity columns (Vogt et al.)."""
     if seed is None:
         return torch.eye(size, exponents, dtype=dtype, device=device)
-    gaussian = torch.randn(size, exponents, generator=_random.generator(seed, "evaluation"))
+    gaussian = torch.randn(size, exponents, generator=rng.generator(seed, "evaluation"))
     return torch.linalg.qr(gaussian.to(torch.float64))[0].to(dtype=dtype, device=device)
 
 

@@ -30,9 +30,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from neurodyn import _random  # noqa: E402
-from neurodyn._checks import check_positive_int  # noqa: E402
+from neurodyn import rng  # noqa: E402
 from neurodyn.analysis.capacity import hebbian_retention  # noqa: E402
+from neurodyn.checks import check_positive_int  # noqa: E402
 from neurodyn.config import to_dict  # noqa: E402
 from neurodyn.experiments import Experiment, register  # noqa: E402
 from neurodyn.experiments._stages import Stages  # noqa: E402
@@ -100,7 +100,7 @@ def run(config: CapacityConfig, folder: RunFolder, progress: bool = True) -> dic
     n, kmax = config.size, max(config.pattern_counts)
     patterns = torch.zeros(len(members), kmax, n)
     for e, ((k, _), seed) in enumerate(zip(members, seeds, strict=True)):
-        draws = torch.randint(0, 2, (k, n), generator=_random.generator(seed, "task"))
+        draws = torch.randint(0, 2, (k, n), generator=rng.generator(seed, "task"))
         patterns[e, :k] = draws.float() * 2 - 1
     network = FreeEnergyAttractorNetwork(n, ensemble_size=len(members), precision=config.precision)
     couplings, _ = stages.learn(
@@ -121,10 +121,10 @@ def run(config: CapacityConfig, folder: RunFolder, progress: bool = True) -> dic
     for _ in range(config.retention_steps):
         state = cb.langevin(config.retention_precision * torch.bmm(state, J))
     retention = _correlation(state, patterns)
-    noise = _random.counter_normal(_random.member_keys(seeds, "evaluation"), 0, (kmax, n))
+    noise = rng.counter_normal(rng.member_keys(seeds, "evaluation"), 0, (kmax, n))
     cue = patterns + config.cue_noise * patterns.std(-1, correction=0, keepdim=True) * noise
-    uniforms = _random.counter_uniform(
-        _random.member_keys(seeds, "evaluation", salt=1), 0, (config.reconstruction_steps, kmax, n)
+    uniforms = rng.counter_uniform(
+        rng.member_keys(seeds, "evaluation", salt=1), 0, (config.reconstruction_steps, kmax, n)
     )
     sigma, total = cue.clone(), torch.zeros_like(cue)
     beta = torch.full((len(members),), config.precision)
@@ -133,7 +133,7 @@ def run(config: CapacityConfig, folder: RunFolder, progress: bool = True) -> dic
         total += sigma
     reconstruction = _correlation(total / config.reconstruction_steps, patterns)
     noisy = _correlation(cue, patterns)
-    hebbian = hebbian_retention(patterns, generator=_random.generator(config.seed, "evaluation"))
+    hebbian = hebbian_retention(patterns, generator=rng.generator(config.seed, "evaluation"))
     rows = []
     for k in config.pattern_counts:
         index = [e for e, (kk, _) in enumerate(members) if kk == k]

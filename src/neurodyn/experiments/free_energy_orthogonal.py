@@ -20,9 +20,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from neurodyn import _random  # noqa: E402
-from neurodyn._checks import check_positive_int  # noqa: E402
+from neurodyn import rng  # noqa: E402
 from neurodyn.analysis import attractors as analysis  # noqa: E402
+from neurodyn.checks import check_positive_int  # noqa: E402
 from neurodyn.config import to_dict  # noqa: E402
 from neurodyn.experiments import Experiment, register  # noqa: E402
 from neurodyn.networks.attractor import FreeEnergyAttractorNetwork  # noqa: E402
@@ -53,8 +53,8 @@ class OrthogonalConfig:
 def _demo(network, couplings, bias, precision, steps, seed):
     """Stochastic run of the first member under ``bias`` (N,): the visited states (T, N)."""
     single = FreeEnergyAttractorNetwork(network.size, precision=precision)
-    keys = _random.member_keys([seed], "evaluation", salt=7)
-    uniforms = _random.counter_uniform(keys, 0, (steps, 1, network.size))
+    keys = rng.member_keys([seed], "evaluation", salt=7)
+    uniforms = rng.counter_uniform(keys, 0, (steps, 1, network.size))
     state, visited = single.zero_state(), []
     for k in range(steps):
         state, _ = single.step(couplings[:1], state, bias.view(1, 1, -1), uniform=uniforms[:, k])
@@ -82,9 +82,7 @@ def run(config: OrthogonalConfig, folder: RunFolder, progress: bool = True) -> d
     # Simulation 1 starts the search from L(0.1 pattern), without the evidence factor.
     found, _ = analysis.find_attractors(couplings, analysis.relax_starts(patterns, 1.0))
     correlations = [float(torch.corrcoef(member)[0, 1]) for member in found]
-    noise = _random.counter_normal(_random.member_keys([seeds[0]], "evaluation", salt=8), 0, (25,))[
-        0
-    ]
+    noise = rng.counter_normal(rng.member_keys([seeds[0]], "evaluation", salt=8), 0, (25,))[0]
     horizontal = torch.zeros(5, 5)
     horizontal[2] = 1.0
     cross = horizontal.clone()

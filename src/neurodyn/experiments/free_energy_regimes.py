@@ -31,8 +31,8 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from scipy.ndimage import median_filter  # noqa: E402
 
-from neurodyn._checks import check_positive_int  # noqa: E402
 from neurodyn.analysis import attractors as analysis  # noqa: E402
+from neurodyn.checks import check_positive_int  # noqa: E402
 from neurodyn.config import to_dict  # noqa: E402
 from neurodyn.experiments import Experiment, register  # noqa: E402
 from neurodyn.experiments._stages import Stages  # noqa: E402

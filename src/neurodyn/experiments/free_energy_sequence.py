@@ -20,9 +20,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from neurodyn import _random  # noqa: E402
-from neurodyn._checks import check_positive_int  # noqa: E402
+from neurodyn import rng  # noqa: E402
 from neurodyn.analysis import attractors as analysis  # noqa: E402
+from neurodyn.checks import check_positive_int  # noqa: E402
 from neurodyn.config import to_dict  # noqa: E402
 from neurodyn.experiments import Experiment, register  # noqa: E402
 from neurodyn.networks.attractor import FreeEnergyAttractorNetwork  # noqa: E402
@@ -88,8 +88,8 @@ def run(config: SequenceConfig, folder: RunFolder, progress: bool = True) -> dic
         ]
         for member in fixed
     ]
-    keys = _random.member_keys(seeds, "evaluation")
-    uniforms = _random.counter_uniform(keys, 0, (config.free_steps, 1, 64))
+    keys = rng.member_keys(seeds, "evaluation")
+    uniforms = rng.counter_uniform(keys, 0, (config.free_steps, 1, 64))
     zero = torch.zeros(len(seeds), 1, 64)
     visited = []
     for k in range(config.free_steps):

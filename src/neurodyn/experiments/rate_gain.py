@@ -27,8 +27,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from neurodyn import _random  # noqa: E402
-from neurodyn._checks import check_positive_int  # noqa: E402
+from neurodyn import rng  # noqa: E402
+from neurodyn.checks import check_positive_int  # noqa: E402
 from neurodyn.config import to_dict  # noqa: E402
 from neurodyn.experiments import Experiment, register  # noqa: E402
 from neurodyn.experiments._stages import Stages  # noqa: E402
@@ -117,7 +117,7 @@ def train_stage(
     weights = network.init(seeds) if initial is None else initial
     feedback = None
     if rule == "rflo":
-        gen = _random.generator(config.seeds[0], "init")
+        gen = rng.generator(config.seeds[0], "init")
         scale = 1 / np.sqrt(config.hidden_size)
         feedback = (
             torch.rand(len(seeds), task.output_size, config.hidden_size, generator=gen) * 2 - 1
@@ -135,7 +135,7 @@ def train_stage(
         clip_norm=config.clip_norm or None,
         progress=progress,
     )
-    test = task.sample(config.test_trials, _random.generator(10_000, "evaluation"))
+    test = task.sample(config.test_trials, rng.generator(10_000, "evaluation"))
     with torch.no_grad():
         outputs, _ = network.run(weights, test.inputs)
     accuracy = {key: value.tolist() for key, value in task.accuracy(outputs, test).items()}

@@ -32,9 +32,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from neurodyn import _random  # noqa: E402
-from neurodyn._checks import check_choice, check_positive_int  # noqa: E402
+from neurodyn import rng  # noqa: E402
 from neurodyn.analysis.lyapunov import StepDynamics, lyapunov_spectrum  # noqa: E402
+from neurodyn.checks import check_choice, check_positive_int  # noqa: E402
 from neurodyn.config import to_dict  # noqa: E402
 from neurodyn.experiments import Experiment, register  # noqa: E402
 from neurodyn.experiments._stages import Stages  # noqa: E402
@@ -117,7 +117,7 @@ def max_exponents(
     weights = RateWeights(  # zeros stand in for the diverged members
         *(torch.where(finite.view(-1, *[1] * (p.dim() - 1)), p, 0.0) for p in weights)
     )
-    keys = _random.member_keys(seeds, "evaluation", network.device)
+    keys = rng.member_keys(seeds, "evaluation", network.device)
     streams = task.sample_member_streams(trajectories, trials, keys, 0)
     streams = streams.to(network.device, torch.float64)
     state = torch.zeros(

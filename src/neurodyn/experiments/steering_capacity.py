@@ -51,8 +51,8 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from tqdm.auto import tqdm  # noqa: E402
 
-from neurodyn._checks import check_positive_int  # noqa: E402
 from neurodyn.analysis.capacity import capacity_slope, search_capacity  # noqa: E402
+from neurodyn.checks import check_positive_int  # noqa: E402
 from neurodyn.config import to_dict  # noqa: E402
 from neurodyn.experiments import Experiment, register  # noqa: E402
 from neurodyn.experiments._stages import Stages  # noqa: E402

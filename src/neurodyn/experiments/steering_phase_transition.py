@@ -34,10 +34,10 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from tqdm.auto import tqdm  # noqa: E402
 
-from neurodyn._checks import check_positive_int  # noqa: E402
 from neurodyn.analysis import fixed_points as fp  # noqa: E402
 from neurodyn.analysis.asynchronous_dynamics import relax_asynchronous  # noqa: E402
 from neurodyn.analysis.focusing_bp import FocusingBPSettings, focusing_bp  # noqa: E402
+from neurodyn.checks import check_positive_int  # noqa: E402
 from neurodyn.config import to_dict  # noqa: E402
 from neurodyn.experiments import Experiment, register  # noqa: E402
 from neurodyn.experiments._stages import Stages  # noqa: E402

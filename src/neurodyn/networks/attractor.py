@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import torch
 
-from neurodyn._checks import (
+from neurodyn.checks import (
     MemberValue,
     check_finite,
     check_positive_int,

@@ -52,8 +52,8 @@ from dataclasses import dataclass, fields, replace
 
 import torch
 
-from neurodyn import _random
-from neurodyn._checks import (
+from neurodyn import rng
+from neurodyn.checks import (
     MemberValue,
     check_choice,
     check_finite,
@@ -222,10 +222,10 @@ class BinarySteeringNetwork:
             self.input_size,
             self.num_classes,
         )
-        seeds = _random.member_seeds(seed, E)
+        seeds = rng.member_seeds(seed, E)
         couplings, inputs, readouts, feedbacks = [], [], [], []
         for e, member_seed in enumerate(seeds):
-            gen = _random.generator(member_seed, "init")
+            gen = rng.generator(member_seed, "init")
             J = torch.randn(L, H, H, generator=gen, dtype=torch.float64) / math.sqrt(H)
             J.diagonal(dim1=-2, dim2=-1).fill_(float(self.self_coupling[e]))
             couplings.append((J * float(self.internal_strength[e])).transpose(-1, -2))

@@ -20,8 +20,8 @@ from dataclasses import dataclass, fields
 
 import torch
 
-from neurodyn import _random
-from neurodyn._checks import (
+from neurodyn import rng
+from neurodyn.checks import (
     MemberValue,
     check_choice,
     check_finite,
@@ -87,11 +87,11 @@ class LeakyRateNetwork:
         )
 
     def init(self, seed: int | Sequence[int]) -> RateWeights:
-        """Each member draws from its own ``"init"`` stream (see :mod:`neurodyn._random`)."""
+        """Each member draws from its own ``"init"`` stream (see :mod:`neurodyn.rng`)."""
         E, N, N_in, N_out = self.ensemble_size, self.hidden_size, self.input_size, self.output_size
         recurrent, inputs, readout = [], [], []
-        for e, member_seed in enumerate(_random.member_seeds(seed, E)):
-            gen = _random.generator(member_seed, "init")
+        for e, member_seed in enumerate(rng.member_seeds(seed, E)):
+            gen = rng.generator(member_seed, "init")
             recurrent.append(torch.randn(N, N, generator=gen) * float(self.gain[e]) / math.sqrt(N))
             bound_in, bound_out = 1 / math.sqrt(N_in), 1 / math.sqrt(N)
             inputs.append((torch.rand(N_in, N, generator=gen) * 2 - 1) * bound_in)

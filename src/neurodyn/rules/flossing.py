@@ -34,8 +34,8 @@ from typing import ClassVar
 
 import torch
 
-from neurodyn._checks import check_choice, check_positive_int
 from neurodyn.analysis.lyapunov import LyapunovSpectrum, StepDynamics, lyapunov_spectrum
+from neurodyn.checks import check_choice, check_positive_int
 from neurodyn.networks.rate import LeakyRateNetwork, RateWeights
 
 FORMS = ("local", "full")

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import torch
 
-from neurodyn._checks import MemberValue, check_choice, member_values
+from neurodyn.checks import MemberValue, check_choice, member_values
 from neurodyn.networks import continuous_bernoulli as cb
 from neurodyn.networks.attractor import FreeEnergyAttractorNetwork
 

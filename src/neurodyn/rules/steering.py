@@ -36,7 +36,7 @@ from dataclasses import dataclass
 
 import torch
 
-from neurodyn._checks import MemberValue, check_choice, check_positive_int, member_values
+from neurodyn.checks import MemberValue, check_choice, check_positive_int, member_values
 from neurodyn.networks.binary import (
     BinarySteeringNetwork,
     Relaxation,

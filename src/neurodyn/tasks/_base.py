@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import torch
 
-from neurodyn._checks import check_finite, check_positive_int
-from neurodyn._random import Draws
+from neurodyn.checks import check_finite, check_positive_int
+from neurodyn.rng import Draws
 
 
 @dataclass(frozen=True)

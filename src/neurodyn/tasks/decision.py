@@ -25,8 +25,8 @@ from dataclasses import dataclass
 
 import torch
 
-from neurodyn._checks import check_choice
-from neurodyn._random import Draws
+from neurodyn.checks import check_choice
+from neurodyn.rng import Draws
 from neurodyn.tasks._base import TrialBatch, TrialSampling
 
 COHERENCES = (0.0, 6.4, 12.8, 25.6, 51.2)

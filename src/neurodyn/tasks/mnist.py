@@ -19,8 +19,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from neurodyn import _random
-from neurodyn._checks import check_positive_int
+from neurodyn import rng
+from neurodyn.checks import check_positive_int
 from neurodyn.tasks._base import ClassificationData
 
 FILES = {
@@ -170,7 +170,7 @@ def entangled_mnist(
     """
     check_positive_int("bits", bits)
     raw = load_mnist(data_dir)
-    gen = _random.generator(seed, "task")
+    gen = rng.generator(seed, "task")
     projection = torch.randn(28 * 28, bits, generator=gen, dtype=torch.float64)
 
     def project(images: np.ndarray, labels: np.ndarray, size: int | None, split: str):

@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from neurodyn._random import Draws
+from neurodyn.rng import Draws
 from neurodyn.tasks._base import TrialBatch, TrialSampling
 
 SEED_RANGE = 2**31 - 1  # numpy's RandomState accepts seeds below 2^32

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import torch
 
-from neurodyn import _random
-from neurodyn._checks import check_positive_int
+from neurodyn import rng
+from neurodyn.checks import check_positive_int
 from neurodyn.tasks._base import ClassificationData
 
 
@@ -32,7 +32,7 @@ def prototype_patterns(
     check_positive_int("test_per_class", test_per_class)
     if not 0.0 <= flip_probability < 0.5:
         raise ValueError(f"flip_probability must lie in [0, 0.5), got {flip_probability}")
-    gen = _random.generator(seed, "task")
+    gen = rng.generator(seed, "task")
     prototypes = torch.randint(0, 2, (num_classes, input_size), generator=gen).float() * 2 - 1
 
     def split(per_class: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -58,7 +58,7 @@ def random_associations(
     check_positive_int("count", count)
     check_positive_int("input_size", input_size)
     check_positive_int("num_classes", num_classes, minimum=2)
-    gen = _random.generator(seed, "task")
+    gen = rng.generator(seed, "task")
     patterns = torch.randint(0, 2, (count, input_size), generator=gen).float() * 2 - 1
     labels = torch.randint(0, num_classes, (count,), generator=gen)
     return patterns, labels

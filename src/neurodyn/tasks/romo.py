@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import torch
 
-from neurodyn._random import Draws
+from neurodyn.rng import Draws
 from neurodyn.tasks._base import TrialBatch, TrialSampling
 
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import torch
 from tqdm.auto import tqdm
 
-from neurodyn._checks import check_positive_int, check_shape, member_values
+from neurodyn.checks import check_positive_int, check_shape, member_values
 from neurodyn.networks.binary import BinarySteeringNetwork, SteeringWeights
 from neurodyn.rules.steering import SteeringRule
 from neurodyn.training.classification import RandomStreams

@@ -6,7 +6,7 @@ or in cyclic order for sequences), sets the bias b = evidence x pattern, and run
 ``steps_per_epoch`` stochastic steps of inference and learning; the state carries over
 from epoch to epoch and the bias is removed afterwards.
 
-Randomness is counter-based (:func:`neurodyn._random.counter_uniform`): the pattern
+Randomness is counter-based (:func:`neurodyn.rng.counter_uniform`): the pattern
 choice and the samples of epoch k of a member depend only on its seed and k, so members
 of a 380-network ensemble equal their single runs, and a run resumes from any epoch.
 """
@@ -18,8 +18,8 @@ from collections.abc import Callable, Sequence
 import torch
 from tqdm.auto import tqdm
 
-from neurodyn import _random
-from neurodyn._checks import (
+from neurodyn import rng
+from neurodyn.checks import (
     MemberValue,
     check_choice,
     check_finite,
@@ -89,9 +89,9 @@ def learn_patterns(
         if counts.shape != (E,) or bool((counts < 1).any() | (counts > K).any()):
             raise ValueError(f"pattern_counts needs {E} values in [1, {K}]")
     scale = member_values("evidence", evidence, E, dtype=network.dtype, device=network.device)
-    seeds = _random.member_seeds(list(seeds) if not isinstance(seeds, int) else seeds, E)
-    choice_keys = _random.member_keys(seeds, "task", network.device)
-    sample_keys = _random.member_keys(seeds, "dynamics", network.device)
+    seeds = rng.member_seeds(list(seeds) if not isinstance(seeds, int) else seeds, E)
+    choice_keys = rng.member_keys(seeds, "task", network.device)
+    sample_keys = rng.member_keys(seeds, "dynamics", network.device)
     sigma = network.zero_state(1) if state is None else state
     couplings = couplings.clone()  # learned in place below; the caller's tensor stays
     rates = rule.rates(network)
@@ -100,11 +100,11 @@ def learn_patterns(
     for block_start in range(start_epoch, epochs, BLOCK):
         counters = torch.arange(block_start, min(block_start + BLOCK, epochs))
         if order == "random":
-            draws = _random.counter_uniform(choice_keys, counters, (), torch.float64)
+            draws = rng.counter_uniform(choice_keys, counters, (), torch.float64)
             chosen = torch.minimum((draws * counts[:, None]).long(), counts[:, None].long() - 1)
         else:
             chosen = counters.to(network.device)[None, :] % counts[:, None].long()
-        uniforms = _random.counter_uniform(
+        uniforms = rng.counter_uniform(
             sample_keys, counters, (steps_per_epoch, 1, N), network.dtype
         )
         for t in range(counters.numel()):

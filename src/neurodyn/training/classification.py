@@ -1,7 +1,7 @@
 """``train`` and ``evaluate``: the epoch loop for classification with a local rule.
 
 Every ensemble member draws its own mini-batch order from its ``"data"`` stream and its
-stochastic dynamics from its ``"dynamics"`` stream (see :mod:`neurodyn._random`), so a
+stochastic dynamics from its ``"dynamics"`` stream (see :mod:`neurodyn.rng`), so a
 member's trajectory is the same whether it runs alone or inside an ensemble. Each epoch
 draws a fresh permutation of the training set and drops the last incomplete batch, as
 the authors' code does.
@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 import torch
 from tqdm.auto import tqdm
 
-from neurodyn import _random
-from neurodyn._checks import check_positive_int
+from neurodyn import rng
+from neurodyn.checks import check_positive_int
 from neurodyn.networks.binary import BinarySteeringNetwork, SteeringWeights
 from neurodyn.rules.steering import SteeringRule
 from neurodyn.tasks._base import ClassificationData
@@ -36,9 +36,9 @@ class RandomStreams:
     @classmethod
     def from_seeds(cls, seeds: Sequence[int], device: torch.device | str = "cpu") -> RandomStreams:
         return cls(
-            _random.generators(seeds, "data"),
-            _random.generators(seeds, "dynamics", device),
-            _random.generators(seeds, "evaluation", device),
+            rng.generators(seeds, "data"),
+            rng.generators(seeds, "dynamics", device),
+            rng.generators(seeds, "evaluation", device),
         )
 
     def state(self) -> dict[str, torch.Tensor]:

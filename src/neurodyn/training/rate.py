@@ -18,8 +18,8 @@ from dataclasses import dataclass
 import torch
 from tqdm.auto import tqdm
 
-from neurodyn import _random
-from neurodyn._checks import MemberValue, check_choice, check_positive_int, member_values
+from neurodyn import rng
+from neurodyn.checks import MemberValue, check_choice, check_positive_int, member_values
 from neurodyn.networks.rate import LeakyRateNetwork, RateWeights
 from neurodyn.rules import gradients
 from neurodyn.rules.flossing import GradientFlossing
@@ -122,8 +122,8 @@ def train_rate(
         dtype=network.dtype,
         device=network.device,
     )
-    keys = _random.member_keys(
-        _random.member_seeds(list(seeds), network.ensemble_size),
+    keys = rng.member_keys(
+        rng.member_seeds(list(seeds), network.ensemble_size),
         "task",
         network.device,
         salt=rule.stream_salt if flossing else 0,

@@ -52,33 +52,34 @@ def generators(
 # ---------------------------------------------------------------- counter-based streams
 # For large ensembles of small networks a Python loop over per-member generators would
 # dominate the run time. A counter-based stream instead hashes (member key, counter,
-# position) with the SplitMix64 finaliser: one vectorised call serves every member, and a
-# member's numbers still depend only on its own key, so ensemble and single runs agree.
-
-_MASK64 = (1 << 64) - 1
+# position) with SplitMix64: one vectorised call serves every member, and a member's
+# numbers still depend only on its own key, so ensemble and single runs agree.
 
 
-def _signed(value: int) -> int:
+def signed64(value: int) -> int:
+    """The int64 with the bits of the unsigned 64-bit ``value``."""
+    value &= (1 << 64) - 1
     return value - (1 << 64) if value >= 1 << 63 else value
 
 
-_GOLDEN, _MIX1, _MIX2 = (
-    _signed(c) for c in (0x9E3779B97F4A7C15, 0xBF58476D1CE4E5B9, 0x94D049BB133111EB)
-)
+GOLDEN = signed64(0x9E3779B97F4A7C15)  # SplitMix64's increment, 2^64 / golden ratio
+_MIX1, _MIX2 = signed64(0xBF58476D1CE4E5B9), signed64(0x94D049BB133111EB)
+_LOW34, _LOW37, _LOW33 = (1 << 34) - 1, (1 << 37) - 1, (1 << 33) - 1
 
 
-def _shift_xor_(x: torch.Tensor, bits: int, scratch: torch.Tensor) -> torch.Tensor:
-    """In place: x ^= x >>> bits, a logical (zero-filling) shift on int64."""
-    torch.bitwise_right_shift(x, bits, out=scratch)
-    return x.bitwise_xor_(scratch.bitwise_and_((1 << (64 - bits)) - 1))
+def mix64(z):
+    """SplitMix64's output function (Steele, Lea & Flood 2014) on int64 values.
 
-
-def _mix64_(x: torch.Tensor, scratch: torch.Tensor | None = None) -> torch.Tensor:
-    """SplitMix64 finaliser, in place on an int64 tensor (multiplication wraps mod 2^64)."""
-    scratch = torch.empty_like(x) if scratch is None else scratch
-    _shift_xor_(x.add_(_GOLDEN), 30, scratch).mul_(_MIX1)
-    _shift_xor_(x, 27, scratch).mul_(_MIX2)
-    return _shift_xor_(x, 31, scratch)
+    z ^= z >>> 30; z *= 0xBF58476D1CE4E5B9; z ^= z >>> 27; z *= 0x94D049BB133111EB;
+    z ^= z >>> 31, in two's complement: the products wrap modulo 2^64 and the logical
+    shifts >>> are arithmetic shifts with the sign bits masked off. Written once for both
+    of its callers: int64 tensors (the counter-based streams below) and int64 scalars in
+    numba-compiled loops (:mod:`neurodyn.networks.spin_sweeps` compiles it with
+    ``numba.njit``).
+    """
+    z = (z ^ ((z >> 30) & _LOW34)) * _MIX1
+    z = (z ^ ((z >> 27) & _LOW37)) * _MIX2
+    return z ^ ((z >> 31) & _LOW33)
 
 
 def member_keys(
@@ -88,7 +89,7 @@ def member_keys(
     if stream not in STREAMS:
         raise ValueError(f"unknown random stream {stream!r}; known: {sorted(STREAMS)}")
     keys = [
-        _signed(
+        signed64(
             int(
                 np.random.SeedSequence([s, STREAMS[stream], 1, salt]).generate_state(1, np.uint64)[
                     0
@@ -115,26 +116,19 @@ def counter_uniform(
     counters = torch.as_tensor(counter, dtype=torch.int64, device=keys.device)
     count = math.prod(shape)
     positions = torch.arange(count, dtype=torch.int64, device=keys.device)
-    offsets = counters.reshape(-1, 1) * _signed(0x2545F4914F6CDD1D)  # wraps modulo 2^64
-    cells = _mix64_(positions[None, :] + offsets)  # (T, P)
+    offsets = counters.reshape(-1, 1) * signed64(0x2545F4914F6CDD1D)  # wraps modulo 2^64
+    cells = mix64(positions[None, :] + offsets + GOLDEN)  # (T, P)
     mantissa = 24 if dtype == torch.float32 else 53
     E, M = keys.shape[0], cells.numel()
     uniform = torch.empty(E, M, dtype=dtype, device=keys.device)
-    # Members in chunks of about CHUNK numbers through buffers allocated once: the int64
-    # temporaries stay in cache and no pass pays for fresh memory.
+    # Members in chunks of about CHUNK numbers: the int64 temporaries stay in cache.
     step = max(1, CHUNK // max(M, 1))
-    bits = torch.empty(min(step, E), M, dtype=torch.int64, device=keys.device)
-    scratch = torch.empty_like(bits)
-    # int32 -> float converts faster than int64 -> float; the top 24 bits fit
-    narrow = torch.empty_like(bits, dtype=torch.int32) if mantissa < 32 else None
     for first in range(0, E, step):
         n = min(step, E - first)
-        torch.bitwise_xor(keys[first : first + n, None], cells.view(1, M), out=bits[:n])
-        top = _mix64_(bits[:n], scratch[:n])
-        torch.bitwise_right_shift(top, 64 - mantissa, out=scratch[:n])
-        top = scratch[:n].bitwise_and_((1 << mantissa) - 1)
-        if narrow is not None:
-            top = narrow[:n].copy_(top)
+        bits = mix64((keys[first : first + n, None] ^ cells.view(1, M)) + GOLDEN)
+        top = (bits >> (64 - mantissa)) & ((1 << mantissa) - 1)
+        if mantissa < 32:  # int32 -> float converts faster than int64 -> float
+            top = top.int()
         # (top + 1/2) 2^-m: exact in dtype up to the final rounding, as in float64
         uniform[first : first + n].copy_(top).add_(0.5).mul_(2.0**-mantissa)
     if counters.dim() == 0:
