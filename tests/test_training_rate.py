@@ -3,7 +3,9 @@
 import pytest
 import torch
 
+from neurodyn import rules
 from neurodyn.networks.rate import LeakyRateNetwork, RateWeights
+from neurodyn.rules import BPTT, RFLO
 from neurodyn.tasks.decision import PerceptualDecision
 from neurodyn.tasks.romo import Romo
 from neurodyn.training.rate import AdamState, adam_update, clip_member_norms, train_rate
@@ -52,18 +54,16 @@ def test_clipping_per_member_equals_torch_clip_grad_norm():
 def test_ensemble_members_equal_their_single_runs(rule):
     gains, rates, seeds = [0.5, 1.5], [1e-3, 3e-3], [0, 1]
     net = LeakyRateNetwork(3, 16, 3, ensemble_size=2, gain=gains, alpha=0.0)
-    feedback = torch.randn(2, 3, 16, generator=torch.Generator().manual_seed(0))
     task = PerceptualDecision()
     weights, losses = train_rate(
         net,
         net.init(seeds),
         task,
-        rule=rule,
+        rule=rules.get(rule)(),  # RFLO: each member draws its own feedback
         iterations=5,
         learning_rate=rates,
         seeds=seeds,
         batch_size=8,
-        feedback=feedback,
     )
     for e in range(2):
         alone = LeakyRateNetwork(3, 16, 3, gain=gains[e], alpha=0.0)
@@ -71,12 +71,11 @@ def test_ensemble_members_equal_their_single_runs(rule):
             alone,
             alone.init(seeds[e]),
             task,
-            rule=rule,
+            rule=rules.get(rule)(),
             iterations=5,
             learning_rate=rates[e],
             seeds=[seeds[e]],
             batch_size=8,
-            feedback=feedback[e : e + 1],
         )
         assert torch.equal(w1.recurrent[0], weights.recurrent[e])
         assert torch.equal(l1[:, 0], losses[:, e])
@@ -85,7 +84,7 @@ def test_ensemble_members_equal_their_single_runs(rule):
 def test_bptt_learns_romo():
     net = LeakyRateNetwork(1, 64, 2, gain=1.0, alpha=0.5)
     _, losses = train_rate(
-        net, net.init(0), Romo(), rule="bptt", iterations=250, learning_rate=3e-3, seeds=[0]
+        net, net.init(0), Romo(), rule=BPTT(), iterations=250, learning_rate=3e-3, seeds=[0]
     )
     assert float(losses[-10:].mean()) < 0.2 * float(losses[:10].mean())
 
@@ -93,13 +92,13 @@ def test_bptt_learns_romo():
 def test_bad_training_settings_are_rejected():
     net = LeakyRateNetwork(1, 8, 2)
     cases = [
-        ("rule", Romo(), {"rule": "hebb"}),
-        ("feedback", Romo(), {"rule": "rflo"}),
+        ("rule must be a rate rule object", Romo(), {"rule": "bptt"}),
+        ("feedback must have shape", Romo(), {"rule": RFLO(torch.zeros(1, 2, 9))}),
         ("clip_norm", Romo(), {"clip_norm": 0.0}),
         ("inputs", PerceptualDecision(), {}),
     ]
     for message, task, settings in cases:
-        settings = {"rule": "bptt", **settings}
+        settings = {"rule": BPTT(), **settings}
         with pytest.raises(ValueError, match=message):
             train_rate(
                 net, net.init(0), task, iterations=1, learning_rate=1e-3, seeds=[0], **settings

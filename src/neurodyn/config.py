@@ -1,8 +1,10 @@
 """Typed experiment configs: dataclasses <-> JSON/TOML <-> command-line flags.
 
-Every field of a config dataclass becomes a ``--field-name`` flag. Supported field types
-are ``int``, ``float``, ``str``, ``bool`` and tuples of these (comma-separated on the
-command line: ``--models full,reservoir``).
+Every field of a config dataclass becomes a ``--field-name`` flag whose help shows the
+field's type, default and description; fields are declared with :func:`option` so that
+they carry that description (the experiment contract tests require one for every field).
+Supported field types are ``int``, ``float``, ``str``, ``bool`` and tuples of these
+(comma-separated on the command line: ``--models full,reservoir``).
 """
 
 from __future__ import annotations
@@ -21,6 +23,23 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 _SCALARS = {int: int, float: float, str: str}
+
+
+def option(default: Any, help: str) -> Any:
+    """A config field with its ``default`` and a one-line ``help`` for ``--help``."""
+    return dataclasses.field(default=default, metadata={"help": help})
+
+
+def field_help(cls: type) -> dict[str, str]:
+    """The description of every field of the config class ``cls`` ("" where it has none)."""
+    return {f.name: f.metadata.get("help", "") for f in dataclasses.fields(cls)}
+
+
+def type_name(kind: Any) -> str:
+    """``int``, ``float``, ``str``, ``bool`` or ``float,...`` for a tuple of floats."""
+    if typing.get_origin(kind) is tuple:
+        return f"{type_name(typing.get_args(kind)[0])},..."
+    return getattr(kind, "__name__", str(kind))
 
 
 def _parse_bool(text: str) -> bool:
@@ -85,16 +104,19 @@ def load_file(cls: type, path: str | Path) -> Any:
 
 
 def add_arguments(parser: argparse.ArgumentParser, defaults: Any) -> None:
-    """One ``--field-name`` flag per field of the config ``defaults`` (default: keep it)."""
-    for name in field_types(type(defaults)):
+    """One ``--field-name`` flag per field of the config ``defaults`` (default: keep it),
+    its help the field's description and default, its metavar the field's type."""
+    helps = field_help(type(defaults))
+    group = parser.add_argument_group("config fields (also settable with --config FILE)")
+    for name, kind in field_types(type(defaults)).items():
         default = getattr(defaults, name)
         shown = ",".join(map(str, default)) if isinstance(default, tuple) else default
-        parser.add_argument(
+        group.add_argument(
             f"--{name.replace('_', '-')}",
             dest=f"field_{name}",
             default=None,
-            metavar="VALUE",
-            help=f"(default: {shown})",
+            metavar=type_name(kind).upper(),
+            help=f"{helps[name]} (default: {shown})".lstrip().replace("%", "%%"),
         )
 
 

@@ -5,8 +5,9 @@ Layout (design principle 5)::
     <run>/config.json              the full config, written once
     <run>/metrics.csv              one row per logged step (rewritten atomically)
     <run>/result.json              headline numbers next to the papers' values
+    <run>/arrays.safetensors       arrays a figure needs beyond result.json (optional)
     <run>/checkpoint.safetensors   tensors + JSON state in the safetensors header
-    <run>/figures/*.png
+    <run>/figures/*.png            drawn from the files above alone (``neurodyn plot``)
 
 Every file is written to a temporary sibling and renamed over the old one, so a run
 killed at any moment leaves the previous complete version. Checkpoints are safetensors
@@ -31,6 +32,7 @@ from safetensors.torch import load as load_safetensors
 from safetensors.torch import save as save_safetensors
 
 CHECKPOINT = "checkpoint.safetensors"
+ARRAYS = "arrays.safetensors"
 
 
 def atomic_write(path: str | os.PathLike, data: bytes | str) -> None:
@@ -104,6 +106,15 @@ class RunFolder:
         write_json(config_file, config)
         (self.path / "figures").mkdir(exist_ok=True)
 
+    @classmethod
+    def open(cls, path: str | os.PathLike) -> RunFolder:
+        """The existing run folder ``path`` with its stored config (``neurodyn plot`` and
+        ``neurodyn show`` read it)."""
+        config_file = Path(path) / "config.json"
+        if not config_file.is_file():
+            raise FileNotFoundError(f"{path} is not a run folder (it has no config.json)")
+        return cls(path, json.loads(config_file.read_text()), resume=True)
+
     # -------------------------------------------------------------- files
     def figure(self, name: str) -> Path:
         return self.path / "figures" / name
@@ -139,7 +150,21 @@ class RunFolder:
         write_json(self.path / "result.json", result)
 
     def read_result(self) -> dict:
-        return json.loads((self.path / "result.json").read_text())
+        path = self.path / "result.json"
+        if not path.exists():
+            raise FileNotFoundError(f"{self.path} holds no result yet (no stage has finished)")
+        return json.loads(path.read_text())
+
+    def write_arrays(self, tensors: dict[str, torch.Tensor]) -> None:
+        """Arrays for the figures (safetensors, atomically), next to result.json."""
+        payload = {k: v.detach().to("cpu").contiguous() for k, v in tensors.items()}
+        atomic_write(self.path / ARRAYS, save_safetensors(payload))
+
+    def read_arrays(self) -> dict[str, torch.Tensor]:
+        path = self.path / ARRAYS
+        if not path.exists():
+            raise FileNotFoundError(f"{self.path} holds no {ARRAYS} yet")
+        return load_safetensors(path.read_bytes())
 
     # -------------------------------------------------------------- checkpoints
     def save_checkpoint(self, tensors: dict[str, torch.Tensor], state: dict) -> None:

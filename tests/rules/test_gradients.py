@@ -4,7 +4,12 @@ import pytest
 import torch
 
 from neurodyn.networks.rate import LeakyRateNetwork
-from neurodyn.rules import gradients as G
+from neurodyn.networks.rate import RateWeights
+from neurodyn.rules.bptt import bptt_gradients
+from neurodyn.rules.eprop import eprop_gradients
+from neurodyn.rules.losses import output_error, task_loss
+from neurodyn.rules.rflo import rflo_gradients
+from neurodyn.rules.unroll import Workspace
 from neurodyn.tasks.romo import Romo
 
 
@@ -37,7 +42,7 @@ def relative(a, b):
 @pytest.mark.parametrize("loss", ["mse", "cross_entropy"])
 def test_bptt_matches_finite_differences(loss):
     net, weights, x, y, m = setting(activation="tanh", loss=loss)
-    grads, _ = G.bptt_gradients(net, weights, x, y, m, loss)
+    grads, _ = bptt_gradients(net, weights, x, y, m, loss)
     for name in ("recurrent", "inputs", "readout"):
         tensor = getattr(weights, name)
         for index in [(0, 0, 1), (1, 0, 0), (1, tensor.shape[1] - 1, tensor.shape[2] - 1)]:
@@ -47,9 +52,9 @@ def test_bptt_matches_finite_differences(loss):
             minus[index] -= step
 
             def loss_with(value, name=name, index=index):
-                changed = G.RateWeights(**{**weights.tensors(), name: value})
+                changed = RateWeights(**{**weights.tensors(), name: value})
                 outputs, _ = net.run(changed, x)
-                return G.task_loss(outputs, y, m, loss)[index[0]]
+                return task_loss(outputs, y, m, loss)[index[0]]
 
             numeric = (loss_with(plus) - loss_with(minus)) / (2 * step)
             assert float(getattr(grads, name)[index]) == pytest.approx(
@@ -61,12 +66,12 @@ def test_bptt_matches_finite_differences(loss):
 @pytest.mark.parametrize("loss", ["mse", "cross_entropy"])
 def test_online_eprop_equals_the_detach_form(activation, loss):
     net, weights, x, y, m = setting(activation=activation, loss=loss)
-    detach, loss_detach = G.eprop_gradients(net, weights, x, y, m, loss, form="detach")
-    online, loss_online = G.eprop_gradients(net, weights, x, y, m, loss, form="online")
+    detach, loss_detach = eprop_gradients(net, weights, x, y, m, loss, form="detach")
+    online, loss_online = eprop_gradients(net, weights, x, y, m, loss, form="online")
     for a, b in zip(online.parameters(), detach.parameters(), strict=True):
         assert relative(a, b) < 1e-6
     torch.testing.assert_close(loss_online, loss_detach)
-    exact, _ = G.bptt_gradients(net, weights, x, y, m, loss)
+    exact, _ = bptt_gradients(net, weights, x, y, m, loss)
     torch.testing.assert_close(online.readout, exact.readout)  # the readout gradient is exact
     assert relative(online.recurrent, exact.recurrent) > 1e-3  # truncation differs
 
@@ -74,15 +79,15 @@ def test_online_eprop_equals_the_detach_form(activation, loss):
 def test_rflo_with_readout_feedback_and_no_leak_equals_eprop():
     net, weights, x, y, m = setting(alpha=0.0)
     feedback = weights.readout.transpose(1, 2)
-    rflo, _ = G.rflo_gradients(net, weights, x, y, m, "mse", feedback=feedback)
-    eprop, _ = G.eprop_gradients(net, weights, x, y, m, "mse")
+    rflo, _ = rflo_gradients(net, weights, x, y, m, "mse", feedback=feedback)
+    eprop, _ = eprop_gradients(net, weights, x, y, m, "mse")
     for a, b in zip(rflo.parameters(), eprop.parameters(), strict=True):
         assert relative(a, b) < 1e-10
     leaky, weights2, *_ = setting(alpha=0.5)
-    rflo2, _ = G.rflo_gradients(
+    rflo2, _ = rflo_gradients(
         leaky, weights2, x, y, m, "mse", feedback=weights2.readout.transpose(1, 2)
     )
-    eprop2, _ = G.eprop_gradients(leaky, weights2, x, y, m, "mse")
+    eprop2, _ = eprop_gradients(leaky, weights2, x, y, m, "mse")
     assert relative(rflo2.recurrent, eprop2.recurrent) > 1e-3  # derivative inside the filter
 
 
@@ -90,10 +95,10 @@ def test_rflo_equals_its_trace_definition():
     """The filtered-signal form against p_t = alpha p_{t-1} + (1 - alpha) psi_t r_{t-1}."""
     net, weights, x, y, m = setting(alpha=0.5, activation="tanh")
     feedback = torch.randn(2, 2, 10, generator=torch.Generator().manual_seed(4), dtype=x.dtype)
-    rflo, _ = G.rflo_gradients(net, weights, x, y, m, "mse", feedback=feedback)
+    rflo, _ = rflo_gradients(net, weights, x, y, m, "mse", feedback=feedback)
     xs = net.prepare_inputs(x)
     outputs, hidden = net.run(weights, xs)
-    delta = G.output_error(outputs, y, m, "mse")
+    delta = output_error(outputs, y, m, "mse")
     E, B, T, N = hidden.shape
     trace = torch.zeros(E, B, N, N, dtype=x.dtype)  # p[j, i]
     trace_in = torch.zeros(E, B, 1, N, dtype=x.dtype)
@@ -116,10 +121,10 @@ def test_output_error_is_the_loss_derivative():
         net, weights, x, y, m = setting(loss=loss)
         outputs, _ = net.run(weights, x)
         outputs = outputs.detach().requires_grad_(True)
-        grad = torch.autograd.grad(G.task_loss(outputs, y, m, loss).sum(), outputs)[0]
-        torch.testing.assert_close(G.output_error(outputs, y, m, loss), grad)
+        grad = torch.autograd.grad(task_loss(outputs, y, m, loss).sum(), outputs)[0]
+        torch.testing.assert_close(output_error(outputs, y, m, loss), grad)
     with pytest.raises(ValueError, match="loss"):
-        G.task_loss(outputs, y, m, "hinge")
+        task_loss(outputs, y, m, "hinge")
 
 
 def test_output_error_into_a_buffer_of_another_layout_gives_the_same_bits():
@@ -128,30 +133,30 @@ def test_output_error_into_a_buffer_of_another_layout_gives_the_same_bits():
         outputs, _ = net.run(weights, x)
         E, B, T, n_out = outputs.shape
         buffer = torch.full((T, E, n_out, B), float("nan"), dtype=outputs.dtype)
-        written = G.output_error(outputs, y, m, loss, out=buffer.permute(1, 3, 0, 2))
+        written = output_error(outputs, y, m, loss, out=buffer.permute(1, 3, 0, 2))
         assert written.data_ptr() == buffer.data_ptr()
-        assert torch.equal(written, G.output_error(outputs, y, m, loss))
+        assert torch.equal(written, output_error(outputs, y, m, loss))
 
 
 @pytest.mark.parametrize("activation, alpha", [("relu", 0.5), ("tanh", 0.3), ("relu", 0.0)])
 def test_manual_bptt_equals_autograd(activation, alpha):
     net, weights, x, y, m = setting(activation=activation, alpha=alpha)
-    reference, loss_reference = G.bptt_gradients(net, weights, x, y, m, "mse", method="autograd")
-    manual, loss_manual = G.bptt_gradients(net, weights, x, y, m, "mse")
+    reference, loss_reference = bptt_gradients(net, weights, x, y, m, "mse", method="autograd")
+    manual, loss_manual = bptt_gradients(net, weights, x, y, m, "mse")
     for a, b in zip(manual.parameters(), reference.parameters(), strict=True):
         assert relative(a, b) < 1e-12
     torch.testing.assert_close(loss_manual, loss_reference)
     with pytest.raises(ValueError, match="method"):
-        G.bptt_gradients(net, weights, x, y, m, "mse", method="numeric")
+        bptt_gradients(net, weights, x, y, m, "mse", method="numeric")
 
 
 def test_a_reused_workspace_gives_the_results_of_fresh_buffers():
     net, weights, x, y, m = setting()
-    other = G.RateWeights(*(p.flip(0) for p in weights.parameters()))
-    workspace = G.Workspace()
-    G.bptt_gradients(net, other, x.flip(0), y, m, "mse", workspace=workspace)
-    G.eprop_gradients(net, other, x, y, m, "mse", workspace=workspace)
-    for rule in (G.bptt_gradients, G.eprop_gradients):
+    other = RateWeights(*(p.flip(0) for p in weights.parameters()))
+    workspace = Workspace()
+    bptt_gradients(net, other, x.flip(0), y, m, "mse", workspace=workspace)
+    eprop_gradients(net, other, x, y, m, "mse", workspace=workspace)
+    for rule in (bptt_gradients, eprop_gradients):
         reused, loss = rule(net, weights, x, y, m, "mse", workspace=workspace)
         fresh, fresh_loss = rule(net, weights, x, y, m, "mse")
         for a, b in zip(reused.parameters(), fresh.parameters(), strict=True):
@@ -174,12 +179,12 @@ def test_steps_without_inputs_are_skipped_exactly(inputs, alpha):
     x[1, :, 7] = 0.0
     y = torch.randn(3, 12, 2, generator=gen, dtype=torch.float64)
     m = (torch.rand(3, 12, 2, generator=gen) > 0.3).double()
-    manual, _ = G.bptt_gradients(net, weights, x, y, m, "mse")
-    reference, _ = G.bptt_gradients(net, weights, x, y, m, "mse", method="autograd")
-    online, _ = G.eprop_gradients(net, weights, x, y, m, "mse")
-    detach, _ = G.eprop_gradients(net, weights, x, y, m, "mse", form="detach")
+    manual, _ = bptt_gradients(net, weights, x, y, m, "mse")
+    reference, _ = bptt_gradients(net, weights, x, y, m, "mse", method="autograd")
+    online, _ = eprop_gradients(net, weights, x, y, m, "mse")
+    detach, _ = eprop_gradients(net, weights, x, y, m, "mse", form="detach")
     feedback = weights.readout.transpose(1, 2)
-    rflo, _ = G.rflo_gradients(net, weights, x, y, m, "mse", feedback=feedback)
+    rflo, _ = rflo_gradients(net, weights, x, y, m, "mse", feedback=feedback)
     for k in range(3):
         assert relative(manual.parameters()[k], reference.parameters()[k]) < 1e-12
         assert relative(online.parameters()[k], detach.parameters()[k]) < 1e-12

@@ -78,6 +78,7 @@ def test_bad_environments_are_rejected():
 
 def test_trains_a_rate_ensemble():
     from neurodyn.networks.rate import LeakyRateNetwork
+    from neurodyn.rules import BPTT
     from neurodyn.training.rate import train_rate
 
     task = NeurogymTask("GoNogo-v0")
@@ -86,7 +87,7 @@ def test_trains_a_rate_ensemble():
         network,
         network.init([0, 1]),
         task,
-        rule="bptt",
+        rule=BPTT(),
         iterations=60,
         learning_rate=0.03,
         seeds=[0, 1],

@@ -1,8 +1,19 @@
 """Experiments: one module per reproduced figure or table, looked up by name.
 
-Each experiment has a typed config dataclass, ``run(config, folder, progress) -> result``
-and ``summary(result) -> str``; ``quick()`` returns the scaled-down config that
-``neurodyn reproduce --quick`` uses. Registering a name twice is an error.
+The contract (design principle 5): an experiment has a typed config dataclass whose
+fields are declared with :func:`neurodyn.config.option`, and three functions:
+
+* ``run(config, folder, progress) -> result``: computes, writes ``result.json`` (and
+  ``arrays.safetensors`` or ``metrics.csv`` where a figure needs more) into the run
+  folder as stages finish, and returns the result; it never plots;
+* ``summary(result) -> str``: the text printed next to the papers' numbers;
+* ``plot(folder)``: draws every figure from the run folder's files alone, so that
+  ``neurodyn plot RUN_DIR`` redraws a finished or half-finished run without recomputing.
+
+Each registers itself with ``register(Experiment(...))`` at the bottom of its module,
+naming a ``tiny`` config (seconds; the contract tests run every experiment on it) and
+optionally a ``quick`` one (``neurodyn reproduce --quick``). Adding an experiment is one
+new module plus its line in :func:`_load_all`.
 """
 
 from __future__ import annotations
@@ -11,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from neurodyn.registry import Registry
 from neurodyn.runs import RunFolder
 
 
@@ -21,7 +33,9 @@ class Experiment:
     config: type
     run: Callable[[Any, RunFolder, bool], dict]
     summary: Callable[[dict], str]
-    quick: Callable[[], Any] | None = None
+    quick: Callable[[], Any] | None = None  # TODO(architecture): plot required once converted
+    plot: Callable[[RunFolder], None] | None = None
+    tiny: Callable[[], Any] | None = None
     defaults: dict[str, Any] = field(default_factory=dict)
 
     def make_config(self) -> Any:
@@ -29,24 +43,20 @@ class Experiment:
         return replace(self.config(), **self.defaults)
 
 
-REGISTRY: dict[str, Experiment] = {}
+EXPERIMENTS: Registry[Experiment] = Registry("experiment")
+names = EXPERIMENTS.names
 
 
 def register(experiment: Experiment) -> Experiment:
-    if experiment.name in REGISTRY:
-        raise ValueError(f"an experiment named {experiment.name!r} is already registered")
-    REGISTRY[experiment.name] = experiment
-    return experiment
+    return EXPERIMENTS.register(experiment.name, experiment)
 
 
 def get(name: str) -> Experiment:
-    if name not in REGISTRY:
-        raise KeyError(f"no experiment named {name!r}; known: {', '.join(sorted(REGISTRY))}")
-    return REGISTRY[name]
+    return EXPERIMENTS.get(name)
 
 
 def _load_all() -> None:
-    from neurodyn.experiments import (  # noqa: F401
+    from neurodyn.experiments import (  # noqa: F401  (each module registers itself)
         free_energy_capacity,
         free_energy_orthogonal,
         free_energy_regimes,

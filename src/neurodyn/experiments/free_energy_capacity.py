@@ -23,23 +23,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import matplotlib
+import numpy as np
+import torch
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-
-from neurodyn import rng  # noqa: E402
-from neurodyn.analysis.capacity import hebbian_retention  # noqa: E402
-from neurodyn.checks import check_positive_int  # noqa: E402
-from neurodyn.config import to_dict  # noqa: E402
-from neurodyn.experiments import Experiment, register  # noqa: E402
-from neurodyn.experiments._stages import Stages  # noqa: E402
-from neurodyn.networks import continuous_bernoulli as cb  # noqa: E402
-from neurodyn.networks.attractor import FreeEnergyAttractorNetwork  # noqa: E402
-from neurodyn.rules.free_energy import FreeEnergyRule  # noqa: E402
-from neurodyn.runs import RunFolder  # noqa: E402
+from neurodyn import rng
+from neurodyn.analysis.capacity import hebbian_retention
+from neurodyn.checks import check_positive_int
+from neurodyn.config import to_dict
+from neurodyn.experiments import Experiment, register
+from neurodyn.experiments._stages import Stages
+from neurodyn.networks import continuous_bernoulli as cb
+from neurodyn.networks.attractor import FreeEnergyAttractorNetwork
+from neurodyn.rules.free_energy import FreeEnergyRule
+from neurodyn.runs import RunFolder
 
 PAPER = {  # the notebook's printed means over 20 repeats: K -> (retention, reconstruction)
     10: (1.000, 0.980),

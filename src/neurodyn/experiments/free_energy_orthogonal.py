@@ -13,23 +13,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import matplotlib
+import numpy as np
+import torch
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-
-from neurodyn import rng  # noqa: E402
-from neurodyn.analysis import attractors as analysis  # noqa: E402
-from neurodyn.checks import check_positive_int  # noqa: E402
-from neurodyn.config import to_dict  # noqa: E402
-from neurodyn.experiments import Experiment, register  # noqa: E402
-from neurodyn.networks.attractor import FreeEnergyAttractorNetwork  # noqa: E402
-from neurodyn.rules.free_energy import FreeEnergyRule  # noqa: E402
-from neurodyn.runs import RunFolder  # noqa: E402
-from neurodyn.tasks.digits import two_bars, zscore  # noqa: E402
-from neurodyn.training.attractor import learn_patterns  # noqa: E402
+from neurodyn import rng
+from neurodyn.analysis import attractors as analysis
+from neurodyn.checks import check_positive_int
+from neurodyn.config import to_dict
+from neurodyn.experiments import Experiment, register
+from neurodyn.networks.attractor import FreeEnergyAttractorNetwork
+from neurodyn.rules.free_energy import FreeEnergyRule
+from neurodyn.runs import RunFolder
+from neurodyn.tasks.digits import two_bars, zscore
+from neurodyn.training.attractor import learn_patterns
 
 PAPER_CORRELATION = -0.19
 

@@ -23,23 +23,19 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-import matplotlib
+import numpy as np
+import torch
+from scipy.ndimage import median_filter
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-from scipy.ndimage import median_filter  # noqa: E402
-
-from neurodyn.analysis import attractors as analysis  # noqa: E402
-from neurodyn.checks import check_positive_int  # noqa: E402
-from neurodyn.config import to_dict  # noqa: E402
-from neurodyn.experiments import Experiment, register  # noqa: E402
-from neurodyn.experiments._stages import Stages  # noqa: E402
-from neurodyn.networks.attractor import FreeEnergyAttractorNetwork  # noqa: E402
-from neurodyn.rules.free_energy import FreeEnergyRule  # noqa: E402
-from neurodyn.runs import RunFolder  # noqa: E402
-from neurodyn.tasks.digits import digit_patterns  # noqa: E402
+from neurodyn.analysis import attractors as analysis
+from neurodyn.checks import check_positive_int
+from neurodyn.config import to_dict
+from neurodyn.experiments import Experiment, register
+from neurodyn.experiments._stages import Stages
+from neurodyn.networks.attractor import FreeEnergyAttractorNetwork
+from neurodyn.rules.free_energy import FreeEnergyRule
+from neurodyn.runs import RunFolder
+from neurodyn.tasks.digits import digit_patterns
 
 CASES = {  # name: (evidence, precision, the authors' saved output)
     "balanced": (

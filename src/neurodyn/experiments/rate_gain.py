@@ -10,62 +10,55 @@ section 6). Reported: loss curves (mean +- sd over seeds) at the selected rates
 (the paper's figures 1, 2 and 5), the loss at iteration 200 and at the end, and the
 decision accuracy on fresh trials (2AF also per coherence).
 
-Tasks: Romo (Schuessler's generator, alpha = 0.5, masked MSE), perceptual decision making
-and delayed match-to-sample (neurogym defaults at dt = tau = 100 ms, so alpha = 0, cross
-entropy on every step).
+Tasks are looked up in the task registry (:func:`neurodyn.tasks.get`: Romo, Schuessler's
+generator, alpha = 0.5, masked MSE; perceptual decision making and delayed
+match-to-sample, neurogym defaults at dt = tau = 100 ms, so alpha = 0, cross entropy on
+every step; or any neurogym id), rules in the rate-rule registry
+(:func:`neurodyn.rules.get`: ``bptt``, ``eprop``, ``rflo``, where each member draws its
+own RFLO feedback, or a registered rule of the user's).
 """
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass
 
-import matplotlib
+import numpy as np
+import torch
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-
-from neurodyn import rng  # noqa: E402
-from neurodyn.checks import check_positive_int  # noqa: E402
-from neurodyn.config import to_dict  # noqa: E402
-from neurodyn.experiments import Experiment, register  # noqa: E402
-from neurodyn.experiments._stages import Stages  # noqa: E402
-from neurodyn.networks.rate import LeakyRateNetwork, RateWeights  # noqa: E402
-from neurodyn.runs import RunFolder  # noqa: E402
-from neurodyn.tasks.decision import DelayMatchSample, PerceptualDecision  # noqa: E402
-from neurodyn.tasks.romo import Romo  # noqa: E402
-from neurodyn.training.rate import train_rate  # noqa: E402
-
-TASKS = {  # name: (task, alpha)
-    "romo": (Romo(), 0.5),
-    "decision": (PerceptualDecision(), 0.0),
-    "match-sample": (DelayMatchSample(), 0.0),
-}
+from neurodyn import rng, rules, tasks
+from neurodyn.checks import check_positive_int
+from neurodyn.config import option, to_dict
+from neurodyn.experiments import Experiment, register
+from neurodyn.experiments._stages import Stages
+from neurodyn.networks.rate import LeakyRateNetwork, RateWeights
+from neurodyn.plotting import figure
+from neurodyn.runs import RunFolder
+from neurodyn.training.rate import train_rate
 
 
 @dataclass(frozen=True)
 class RateGainConfig:
-    tasks: tuple[str, ...] = ("romo", "decision", "match-sample")
-    rules: tuple[str, ...] = ("bptt", "eprop")
-    gains: tuple[float, ...] = (0.2, 0.5, 1.0, 1.5, 2.0)
-    learning_rates: tuple[float, ...] = (1e-4, 3e-4, 1e-3, 3e-3)
-    seeds: tuple[int, ...] = (0, 1, 2, 3, 4)
-    hidden_size: int = 64
-    batch_size: int = 32
-    iterations: int = 2000
-    log_every: int = 100
-    test_trials: int = 1000
-    clip_norm: float = 0.0
+    tasks: tuple[str, ...] = option(
+        ("romo", "decision", "match-sample"), "registered task names or neurogym ids"
+    )
+    rules: tuple[str, ...] = option(("bptt", "eprop"), "registered rate rules")
+    gains: tuple[float, ...] = option(
+        (0.2, 0.5, 1.0, 1.5, 2.0), "initial gains g, W_h ~ N(0, g^2/N)"
+    )
+    learning_rates: tuple[float, ...] = option(
+        (1e-4, 3e-4, 1e-3, 3e-3), "Adam learning rates; the best per gain is selected"
+    )
+    seeds: tuple[int, ...] = option((0, 1, 2, 3, 4), "seeds per (gain, learning rate)")
+    hidden_size: int = option(64, "N, hidden units")
+    batch_size: int = option(32, "trials per iteration and member")
+    iterations: int = option(2000, "training iterations")
+    log_every: int = option(100, "iterations per logged running-mean loss")
+    test_trials: int = option(1000, "fresh trials for the final accuracy")
+    clip_norm: float = option(0.0, "clip each member's gradient norm to this (0: off)")
 
     def __post_init__(self) -> None:
-        unknown = [t for t in self.tasks if t not in TASKS]
-        if unknown:
-            raise ValueError(f"unknown tasks {unknown}; known: {list(TASKS)}")
-        for rule in self.rules:
-            if rule not in ("bptt", "eprop", "rflo"):
-                raise ValueError(f"rules must be among bptt, eprop, rflo, got {rule!r}")
+        tasks.registry.require(self.tasks)
+        rules.rate_rule.RULES.require(self.rules, "rules")
         for name in ("hidden_size", "batch_size", "iterations", "log_every", "test_trials"):
             check_positive_int(name, getattr(self, name))
         if self.iterations < self.log_every:
@@ -83,8 +76,9 @@ def logged_losses(losses: torch.Tensor, window: int) -> torch.Tensor:
     return usable.view(-1, window, losses.shape[1]).mean(1)
 
 
-def ensemble(config: RateGainConfig, task, alpha: float) -> tuple[LeakyRateNetwork, list[int]]:
-    """One network per (gain, learning rate, seed) member of ``config`` and their seeds."""
+def ensemble(config: RateGainConfig, task) -> tuple[LeakyRateNetwork, list[int]]:
+    """One network per (gain, learning rate, seed) member of ``config`` and their seeds,
+    with the task's leak alpha."""
     members = config.members()
     network = LeakyRateNetwork(
         task.input_size,
@@ -92,7 +86,7 @@ def ensemble(config: RateGainConfig, task, alpha: float) -> tuple[LeakyRateNetwo
         task.output_size,
         ensemble_size=len(members),
         gain=[g for g, _, _ in members],
-        alpha=alpha,
+        alpha=task.alpha,
     )
     return network, [s for _, _, s in members]
 
@@ -102,36 +96,27 @@ def train_stage(
     name: str,
     config: RateGainConfig,
     task,
-    alpha: float,
     rule: str,
     progress: bool,
     *,
     initial: RateWeights | None = None,
 ) -> dict:
-    """Train every member with ``rule`` from ``initial`` (default: its initialisation),
-    score fresh trials, and keep losses, accuracy and the trained weights as stage
-    ``name``; a finished stage returns its stored values."""
+    """Train every member with the registered rule ``rule`` from ``initial`` (default: its
+    initialisation), score fresh trials, and keep losses, accuracy and the trained weights
+    as stage ``name``; a finished stage returns its stored values."""
     if stages.done(name):
         return stages.values(name)
-    network, seeds = ensemble(config, task, alpha)
+    network, seeds = ensemble(config, task)
     weights = network.init(seeds) if initial is None else initial
-    feedback = None
-    if rule == "rflo":
-        gen = rng.generator(config.seeds[0], "init")
-        scale = 1 / np.sqrt(config.hidden_size)
-        feedback = (
-            torch.rand(len(seeds), task.output_size, config.hidden_size, generator=gen) * 2 - 1
-        ) * scale
     weights, losses = train_rate(
         network,
         weights,
         task,
-        rule=rule,
+        rule=rules.get(rule)(),
         iterations=config.iterations,
         learning_rate=[lr for _, lr, _ in config.members()],
         seeds=seeds,
         batch_size=config.batch_size,
-        feedback=feedback,
         clip_norm=config.clip_norm or None,
         progress=progress,
     )
@@ -189,16 +174,16 @@ def gain_rows(config: RateGainConfig, values: dict) -> dict[str, dict]:
 
 
 def run(config: RateGainConfig, folder: RunFolder, progress: bool = True) -> dict:
+    """Train every (task, rule) stage in turn; result.json grows by one run per stage."""
     stages = Stages(folder)
     result = {"experiment": "rate-gain", "config": to_dict(config), "runs": {}}
     for task_name in config.tasks:
-        task, alpha = TASKS[task_name]
+        task = tasks.get(task_name)
         for rule in config.rules:
             name = f"{task_name} {rule}"
-            values = train_stage(stages, name, config, task, alpha, rule, progress)
+            values = train_stage(stages, name, config, task, rule, progress)
             result["runs"][name] = gain_rows(config, values)
-    folder.write_result(result)
-    plot(result, folder)
+            folder.write_result(result)
     return result
 
 
@@ -230,36 +215,44 @@ def plot_curve(ax, row: dict, every: int, label: str) -> np.ndarray:
     return mean
 
 
-def plot(result: dict, folder: RunFolder) -> None:
+def plot(folder: RunFolder) -> None:
     """Loss curves per gain, a row per task and a column per rule (figures 1, 2 and 5).
 
     The band is mean +- sd over seeds; on the log axis its lower edge is cut by the axis
     limits, which follow the means (a diverged seed would otherwise flatten the plot).
     """
+    result = folder.read_result()
     runs = result["runs"]
     every = result["config"]["log_every"]
-    tasks = list(dict.fromkeys(name.split(" ")[0] for name in runs))
-    rules = list(dict.fromkeys(name.split(" ")[1] for name in runs))
-    fig, axes = plt.subplots(
-        len(tasks), len(rules), figsize=(4.6 * len(rules), 3.4 * len(tasks)), squeeze=False
+    task_names = list(dict.fromkeys(name.split(" ")[0] for name in runs))
+    rule_names = list(dict.fromkeys(name.split(" ")[1] for name in runs))
+    fig, axes = figure(
+        len(task_names),
+        len(rule_names),
+        size=(4.6 * len(rule_names), 3.4 * len(task_names)),
+        squeeze=False,
     )
-    for (row_index, task), (column, rule) in itertools.product(enumerate(tasks), enumerate(rules)):
-        ax = axes[row_index][column]
-        means = []
-        for gain, row in runs[f"{task} {rule}"].items():
-            means.append(plot_curve(ax, row, every, f"gain {gain} (lr {row['learning_rate']:g})"))
-        finite = np.concatenate(means)
-        finite = finite[np.isfinite(finite) & (finite > 0)]
-        if finite.size:
-            ax.set_ylim(finite.min() / 2, min(finite.max(), 100 * np.median(finite)) * 2)
-        ax.set_yscale("log")
-        ax.set_xlabel("iteration")
-        ax.set_ylabel("loss (running mean)")
-        ax.set_title(f"{task}, {rule} (mean +- sd over seeds)", fontsize=9)
-        ax.legend(fontsize=7)
+    for row_index, task in enumerate(task_names):
+        for column, rule in enumerate(rule_names):
+            ax = axes[row_index][column]
+            if f"{task} {rule}" not in runs:  # a half-finished run
+                ax.set_axis_off()
+                continue
+            means = [
+                plot_curve(ax, row, every, f"gain {gain} (lr {row['learning_rate']:g})")
+                for gain, row in runs[f"{task} {rule}"].items()
+            ]
+            finite = np.concatenate(means)
+            finite = finite[np.isfinite(finite) & (finite > 0)]
+            if finite.size:
+                ax.set_ylim(finite.min() / 2, min(finite.max(), 100 * np.median(finite)) * 2)
+            ax.set_yscale("log")
+            ax.set_xlabel("iteration")
+            ax.set_ylabel("loss (running mean)")
+            ax.set_title(f"{task}, {rule} (mean +- sd over seeds)", fontsize=9)
+            ax.legend(fontsize=7)
     fig.tight_layout()
     folder.save_figure(fig, "loss_curves.png")
-    plt.close(fig)
 
 
 register(
@@ -269,7 +262,18 @@ register(
         RateGainConfig,
         run,
         summary,
-        lambda: RateGainConfig(
+        plot=plot,
+        tiny=lambda: RateGainConfig(
+            tasks=("romo", "decision"),
+            gains=(0.5, 1.0),
+            learning_rates=(3e-3,),
+            seeds=(0,),
+            hidden_size=16,
+            iterations=20,
+            log_every=10,
+            test_trials=20,
+        ),
+        quick=lambda: RateGainConfig(
             tasks=("romo",),
             gains=(0.2, 1.0),
             learning_rates=(1e-3, 3e-3),

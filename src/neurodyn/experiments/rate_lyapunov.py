@@ -25,21 +25,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-import matplotlib
+import numpy as np
+import torch
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-
-from neurodyn import rng  # noqa: E402
-from neurodyn.analysis.lyapunov import StepDynamics, lyapunov_spectrum  # noqa: E402
-from neurodyn.checks import check_choice, check_positive_int  # noqa: E402
-from neurodyn.config import to_dict  # noqa: E402
-from neurodyn.experiments import Experiment, register  # noqa: E402
-from neurodyn.experiments._stages import Stages  # noqa: E402
-from neurodyn.experiments.rate_gain import (  # noqa: E402
-    TASKS,
+from neurodyn import rng, tasks
+from neurodyn.analysis.lyapunov import StepDynamics, lyapunov_spectrum
+from neurodyn.checks import check_choice, check_positive_int
+from neurodyn.config import option, to_dict
+from neurodyn.experiments import Experiment, register
+from neurodyn.experiments._stages import Stages
+from neurodyn.experiments.rate_gain import (
     RateGainConfig,
     ensemble,
     gain_rows,
@@ -48,10 +43,11 @@ from neurodyn.experiments.rate_gain import (  # noqa: E402
     stage_weights,
     train_stage,
 )
-from neurodyn.networks.rate import LeakyRateNetwork, RateWeights  # noqa: E402
-from neurodyn.rules.flossing import FORMS, GradientFlossing  # noqa: E402
-from neurodyn.runs import RunFolder  # noqa: E402
-from neurodyn.training.rate import train_rate  # noqa: E402
+from neurodyn.networks.rate import LeakyRateNetwork, RateWeights
+from neurodyn.plotting import figure
+from neurodyn.rules.flossing import FORMS, GradientFlossing
+from neurodyn.runs import RunFolder
+from neurodyn.training.rate import train_rate
 
 # Spec 5.3 prototype (Romo, alpha = 0.5, N = 64, untrained, 3 seeds, stream protocol).
 SPEC_PROTOTYPE_BEFORE = {"0.2": -0.58, "0.5": -0.42, "1": -0.21, "1.5": 0.0, "2": 0.02}
@@ -61,16 +57,16 @@ SPEC_PROTOTYPE_BEFORE = {"0.2": -0.58, "0.5": -0.42, "1": -0.21, "1.5": 0.0, "2"
 class RateLyapunovConfig(RateGainConfig):
     """The ``rate-gain`` training fields, then the Lyapunov protocol and flossing."""
 
-    tasks: tuple[str, ...] = ("romo",)
-    lyapunov_trajectories: int = 16
-    lyapunov_trials: int = 10
-    flossing_iterations: int = 100
-    flossing_learning_rate: float = 1e-3
-    flossing_exponents: int = 1
-    flossing_batch_size: int = 16
-    flossing_trials: int = 2
-    flossing_form: str = "local"
-    flossing_detach_basis: bool = False
+    tasks: tuple[str, ...] = option(("romo",), "registered task names or neurogym ids")
+    lyapunov_trajectories: int = option(16, "input streams per member for lambda_1")
+    lyapunov_trials: int = option(10, "trials per stream, the first the warm-up")
+    flossing_iterations: int = option(100, "gradient-flossing pretraining iterations")
+    flossing_learning_rate: float = option(1e-3, "Adam learning rate of flossing")
+    flossing_exponents: int = option(1, "k, Lyapunov exponents pushed towards 0")
+    flossing_batch_size: int = option(16, "input streams per flossing iteration")
+    flossing_trials: int = option(2, "trials per flossing stream, the first the warm-up")
+    flossing_form: str = option("local", "local (trajectory detached) or full")
+    flossing_detach_basis: bool = option(False, "detach Q_{t-1} before every QR step")
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -136,12 +132,12 @@ def _mean_sd(values: torch.Tensor) -> list[float]:
     return [float(values.mean()), float(values.std(correction=0))]
 
 
-def _floss(stages, name, config, task, alpha, progress) -> tuple[RateWeights, torch.Tensor]:
+def _floss(stages, name, config, task, progress) -> tuple[RateWeights, torch.Tensor]:
     """Every (gain, seed) flossed from its initialisation (stage ``name``), as weights and
     flossing losses (I, E) of the members: flossing does not depend on their learning rate."""
     grid = replace(config, learning_rates=(config.flossing_learning_rate,))
     if not stages.done(name):
-        network, seeds = ensemble(grid, task, alpha)
+        network, seeds = ensemble(grid, task)
         weights, losses = train_rate(
             network,
             network.init(seeds),
@@ -161,8 +157,8 @@ def _floss(stages, name, config, task, alpha, progress) -> tuple[RateWeights, to
 
 
 def _task_results(stages: Stages, config: RateLyapunovConfig, task_name: str, progress) -> dict:
-    task, alpha = TASKS[task_name]
-    network, seeds = ensemble(config, task, alpha)
+    task = tasks.get(task_name)
+    network, seeds = ensemble(config, task)
 
     def measure(weights: RateWeights) -> torch.Tensor:
         return max_exponents(
@@ -187,14 +183,14 @@ def _task_results(stages: Stages, config: RateLyapunovConfig, task_name: str, pr
     }
     for rule in config.rules:
         name = f"{task_name} {rule}"
-        values = train_stage(stages, name, config, task, alpha, rule, progress)
+        values = train_stage(stages, name, config, task, rule, progress)
         selected = selected_members(config, torch.tensor(values["losses"]).T)
         after = measure(stage_weights(stages, name))
         result["max_exponent_after"][rule] = {
             f"{g:g}": _mean_sd(after[i]) for g, (_, i) in selected.items()
         }
         result["learning_rate"][rule] = {f"{g:g}": lr for g, (lr, _) in selected.items()}
-    flossed, losses = _floss(stages, f"{task_name} flossing", config, task, alpha, progress)
+    flossed, losses = _floss(stages, f"{task_name} flossing", config, task, progress)
     exponents = measure(flossed)
     flossing = {
         "max_exponent_flossed": {f"{g:g}": _mean_sd(exponents[i]) for g, i in by_seed.items()},
@@ -203,22 +199,24 @@ def _task_results(stages: Stages, config: RateLyapunovConfig, task_name: str, pr
     }
     for label, initial in (("eprop", None), ("eprop after flossing", flossed)):
         name = f"{task_name} {label}"
-        values = train_stage(stages, name, config, task, alpha, "eprop", progress, initial=initial)
+        values = train_stage(stages, name, config, task, "eprop", progress, initial=initial)
         flossing[label] = gain_rows(config, values)
     result["flossing"] = flossing
     return result
 
 
 def run(config: RateLyapunovConfig, folder: RunFolder, progress: bool = True) -> dict:
+    """One task after another; result.json grows by one task's results at a time."""
     stages = Stages(folder)
     result = {
         "experiment": "rate-lyapunov",
         "config": to_dict(config),
         "spec_prototype_before": {"romo": SPEC_PROTOTYPE_BEFORE},
-        "runs": {name: _task_results(stages, config, name, progress) for name in config.tasks},
+        "runs": {},
     }
-    folder.write_result(result)
-    plot(result, folder)
+    for name in config.tasks:
+        result["runs"][name] = _task_results(stages, config, name, progress)
+        folder.write_result(result)
     return result
 
 
@@ -250,7 +248,9 @@ def summary(result: dict) -> str:
     return "\n".join(lines)
 
 
-def plot(result: dict, folder: RunFolder) -> None:
+def plot(folder: RunFolder) -> None:
+    """``max_exponent.png`` (figure 3) and ``flossing.png`` (figure 4)."""
+    result = folder.read_result()
     _plot_exponents(result, folder)
     _plot_flossing(result, folder)
 
@@ -265,8 +265,8 @@ def _plot_exponents(result: dict, folder: RunFolder) -> None:
     """Figure 3: lambda_1 before and after training vs gain, one panel per rule."""
     runs = result["runs"]
     rules = list(next(iter(runs.values()))["max_exponent_after"])
-    fig, axes = plt.subplots(
-        len(runs), len(rules), figsize=(4.2 * len(rules), 3.4 * len(runs)), squeeze=False
+    fig, axes = figure(
+        len(runs), len(rules), size=(4.2 * len(rules), 3.4 * len(runs)), squeeze=False
     )
     for row, (task_name, task_runs) in zip(axes, runs.items(), strict=True):
         prototype = result["spec_prototype_before"].get(task_name, {})
@@ -287,7 +287,6 @@ def _plot_exponents(result: dict, folder: RunFolder) -> None:
     axes[0][0].legend(fontsize=7)
     fig.tight_layout()
     folder.save_figure(fig, "max_exponent.png")
-    plt.close(fig)
 
 
 def _plot_flossing(result: dict, folder: RunFolder) -> None:
@@ -295,8 +294,8 @@ def _plot_flossing(result: dict, folder: RunFolder) -> None:
     runs = result["runs"]
     every = result["config"]["log_every"]
     gains = list(next(iter(runs.values()))["flossing"]["eprop"])
-    fig, axes = plt.subplots(
-        len(runs), len(gains), figsize=(3.6 * len(gains), 3.2 * len(runs)), squeeze=False
+    fig, axes = figure(
+        len(runs), len(gains), size=(3.6 * len(gains), 3.2 * len(runs)), squeeze=False
     )
     for row, (task_name, task_runs) in zip(axes, runs.items(), strict=True):
         for ax, gain in zip(row, gains, strict=True):
@@ -309,7 +308,6 @@ def _plot_flossing(result: dict, folder: RunFolder) -> None:
     axes[0][0].legend(fontsize=7)
     fig.tight_layout()
     folder.save_figure(fig, "flossing.png")
-    plt.close(fig)
 
 
 register(
@@ -320,7 +318,21 @@ register(
         RateLyapunovConfig,
         run,
         summary,
-        lambda: RateLyapunovConfig(
+        plot=plot,
+        tiny=lambda: RateLyapunovConfig(
+            gains=(0.5, 1.0),
+            learning_rates=(3e-3,),
+            seeds=(0,),
+            hidden_size=16,
+            iterations=20,
+            log_every=10,
+            test_trials=20,
+            lyapunov_trajectories=2,
+            lyapunov_trials=2,
+            flossing_iterations=3,
+            flossing_batch_size=2,
+        ),
+        quick=lambda: RateLyapunovConfig(
             gains=(0.2, 1.0),
             learning_rates=(3e-3,),
             seeds=(0, 1),

@@ -43,28 +43,24 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import matplotlib
+import numpy as np
+import torch
+from tqdm.auto import tqdm
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-from tqdm.auto import tqdm  # noqa: E402
-
-from neurodyn.analysis.capacity import capacity_slope, search_capacity  # noqa: E402
-from neurodyn.checks import check_positive_int  # noqa: E402
-from neurodyn.config import to_dict  # noqa: E402
-from neurodyn.experiments import Experiment, register  # noqa: E402
-from neurodyn.experiments._stages import Stages  # noqa: E402
-from neurodyn.experiments._steering_training import (  # noqa: E402
+from neurodyn.analysis.capacity import capacity_slope, search_capacity
+from neurodyn.checks import check_positive_int
+from neurodyn.config import to_dict
+from neurodyn.experiments import Experiment, register
+from neurodyn.experiments._stages import Stages
+from neurodyn.experiments._steering_training import (
     SteeringRuleFields,
     shared_fields,
 )
-from neurodyn.networks.binary import BinarySteeringNetwork  # noqa: E402
-from neurodyn.rules.steering import SteeringRule  # noqa: E402
-from neurodyn.runs import RunFolder  # noqa: E402
-from neurodyn.tasks.patterns import random_associations  # noqa: E402
-from neurodyn.training import RandomStreams, train_until_stored  # noqa: E402
+from neurodyn.networks.binary import BinarySteeringNetwork
+from neurodyn.rules.steering import SteeringRule
+from neurodyn.runs import RunFolder
+from neurodyn.tasks.patterns import random_associations
+from neurodyn.training import RandomStreams, train_until_stored
 
 PAPER = {
     "slopes": {"2": 0.38, "7": 0.86},

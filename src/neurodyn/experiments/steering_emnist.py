@@ -16,26 +16,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import matplotlib
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from neurodyn.checks import check_positive_int  # noqa: E402
-from neurodyn.config import to_dict  # noqa: E402
-from neurodyn.experiments import Experiment, register  # noqa: E402
+from neurodyn.checks import check_positive_int
+from neurodyn.config import to_dict
+from neurodyn.experiments import Experiment, register
 from neurodyn.experiments._steering_training import (
     EntangledMNISTFields,
-    SteeringRuleFields,  # noqa: E402
+    SteeringRuleFields,
     accuracy_summary,
     check_dataset,
     load_data,
     train_in_folder,
 )
-from neurodyn.networks.binary import BinarySteeringNetwork  # noqa: E402
-from neurodyn.rules.steering import SteeringRule  # noqa: E402
-from neurodyn.runs import RunFolder  # noqa: E402
+from neurodyn.networks.binary import BinarySteeringNetwork
+from neurodyn.rules.steering import SteeringRule
+from neurodyn.runs import RunFolder
 
 VARIANTS: dict[str, dict[str, float]] = {
     "full": {},

@@ -26,22 +26,18 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import matplotlib
+import numpy as np
+import torch
+from tqdm.auto import tqdm
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-from tqdm.auto import tqdm  # noqa: E402
-
-from neurodyn.analysis import fixed_points as fp  # noqa: E402
-from neurodyn.analysis.asynchronous_dynamics import relax_asynchronous  # noqa: E402
-from neurodyn.analysis.focusing_bp import FocusingBPSettings, focusing_bp  # noqa: E402
-from neurodyn.checks import check_positive_int  # noqa: E402
-from neurodyn.config import to_dict  # noqa: E402
-from neurodyn.experiments import Experiment, register  # noqa: E402
-from neurodyn.experiments._stages import Stages  # noqa: E402
-from neurodyn.runs import RunFolder  # noqa: E402
+from neurodyn.analysis import fixed_points as fp
+from neurodyn.analysis.asynchronous_dynamics import relax_asynchronous
+from neurodyn.analysis.focusing_bp import FocusingBPSettings, focusing_bp
+from neurodyn.checks import check_positive_int
+from neurodyn.config import to_dict
+from neurodyn.experiments import Experiment, register
+from neurodyn.experiments._stages import Stages
+from neurodyn.runs import RunFolder
 
 PAPER = {
     "expected_fixed_points": "(2 Phi(J_D))^N (spec 6.2: own derivation, very likely the "

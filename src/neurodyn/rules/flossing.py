@@ -37,6 +37,7 @@ import torch
 from neurodyn.analysis.lyapunov import LyapunovSpectrum, StepDynamics, lyapunov_spectrum
 from neurodyn.checks import check_choice, check_positive_int
 from neurodyn.networks.rate import LeakyRateNetwork, RateWeights
+from neurodyn.rules import rate_rule
 
 FORMS = ("local", "full")
 
@@ -121,11 +122,14 @@ class GradientFlossing:
         network: LeakyRateNetwork,
         weights: RateWeights,
         task,
+        *,
         batch_size: int,
         keys: torch.Tensor,
         counter: int,
+        workspace=None,
     ) -> tuple[RateWeights, torch.Tensor]:
-        """Gradients and L_flossing (E,) on the streams of draw ``counter``."""
+        """Gradients and L_flossing (E,) on the streams of draw ``counter`` (autograd: no
+        ``workspace`` buffers)."""
         streams = task.sample_member_streams(batch_size, self.trials, keys, counter)
         warmup = self.warmup_trials * streams.shape[2] // self.trials
         return flossing_gradients(
@@ -137,3 +141,6 @@ class GradientFlossing:
             form=self.form,
             detach_basis=self.detach_basis,
         )
+
+
+rate_rule.register("flossing", GradientFlossing)

@@ -1,6 +1,9 @@
-"""Tasks and data sets."""
+"""Tasks and data sets; trial-based tasks are registered by name (:func:`get`)."""
 
+from neurodyn.tasks import decision, romo  # noqa: F401  (they register their tasks)
 from neurodyn.tasks._base import ClassificationData as ClassificationData
+from neurodyn.tasks._base import TrialBatch as TrialBatch
+from neurodyn.tasks._base import TrialSampling as TrialSampling
 from neurodyn.tasks.decision import DelayMatchSample as DelayMatchSample
 from neurodyn.tasks.decision import PerceptualDecision as PerceptualDecision
 from neurodyn.tasks.digits import digit_patterns as digit_patterns
@@ -10,4 +13,7 @@ from neurodyn.tasks.mnist import load_mnist as load_mnist
 from neurodyn.tasks.neurogym import NeurogymTask as NeurogymTask
 from neurodyn.tasks.patterns import prototype_patterns as prototype_patterns
 from neurodyn.tasks.patterns import random_associations as random_associations
+from neurodyn.tasks.registry import get as get
+from neurodyn.tasks.registry import names as names
+from neurodyn.tasks.registry import register as register
 from neurodyn.tasks.romo import Romo as Romo

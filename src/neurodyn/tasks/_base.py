@@ -55,7 +55,20 @@ class TrialBatch:
 
 class TrialSampling:
     """``sample`` from a generator and ``sample_members`` for an ensemble, both through the
-    task's ``generate(batch, draws)``."""
+    task's ``generate(batch, draws)``; ``alpha`` from the task's ``dt`` and ``tau``."""
+
+    @property
+    def alpha(self) -> float:
+        """The leak alpha = 1 - dt / tau of a rate network stepped at the task's dt
+        (spec ``rate-rnn-eprop-lyapunov.md`` 2.3: 0.5 for Romo, 0 for the neurogym tasks)."""
+        return 1 - self.dt / self.tau
+
+    def check_time_constant(self) -> None:
+        if not 0 < self.dt <= self.tau:
+            raise ValueError(
+                f"need 0 < dt <= tau (a leak alpha = 1 - dt / tau in [0, 1)), got dt = {self.dt}"
+                f" and tau = {self.tau}"
+            )
 
     def sample(self, batch: int, generator: torch.Generator | None = None) -> TrialBatch:
         """``batch`` trials from ``generator``: tensors (B, T, ...)."""

@@ -28,6 +28,7 @@ import torch
 from neurodyn.checks import check_choice
 from neurodyn.rng import Draws
 from neurodyn.tasks._base import TrialBatch, TrialSampling
+from neurodyn.tasks.registry import register
 
 COHERENCES = (0.0, 6.4, 12.8, 25.6, 51.2)
 
@@ -57,6 +58,7 @@ def _periods(durations: dict[str, float], dt: float) -> dict[str, tuple[int, int
 @dataclass(frozen=True)
 class PerceptualDecision(TrialSampling):
     dt: float = 100.0
+    tau: float = 100.0
     fixation: float = 100.0
     stimulus: float = 2000.0
     delay: float = 0.0
@@ -71,10 +73,9 @@ class PerceptualDecision(TrialSampling):
 
     def __post_init__(self) -> None:
         check_choice("fixation_cue", self.fixation_cue, ("go", "fixation"))
-        if self.dt <= 0 or int(self.decision / self.dt) < 1 or int(self.stimulus / self.dt) < 1:
-            raise ValueError(
-                "dt must be positive and leave at least one stimulus and decision step"
-            )
+        self.check_time_constant()
+        if int(self.decision / self.dt) < 1 or int(self.stimulus / self.dt) < 1:
+            raise ValueError("dt must leave at least one stimulus and decision step")
 
     def periods(self) -> dict[str, tuple[int, int]]:
         durations = {
@@ -133,6 +134,7 @@ class PerceptualDecision(TrialSampling):
 @dataclass(frozen=True)
 class DelayMatchSample(TrialSampling):
     dt: float = 100.0
+    tau: float = 100.0
     fixation: float = 300.0
     sample_period: float = 500.0
     delay: float = 1000.0
@@ -145,8 +147,9 @@ class DelayMatchSample(TrialSampling):
     loss = "cross_entropy"
 
     def __post_init__(self) -> None:
-        if self.dt <= 0 or int(self.decision / self.dt) < 1:
-            raise ValueError("dt must be positive and leave at least one decision step")
+        self.check_time_constant()
+        if int(self.decision / self.dt) < 1:
+            raise ValueError("dt must leave at least one decision step")
 
     def periods(self) -> dict[str, tuple[int, int]]:
         durations = {
@@ -193,3 +196,7 @@ class DelayMatchSample(TrialSampling):
     def accuracy(self, outputs: torch.Tensor, batch: TrialBatch) -> dict[str, torch.Tensor]:
         """Decision accuracy per member: {"all": (E,)}."""
         return {"all": decision_accuracy(outputs, batch, self.periods()["decision"][0])}
+
+
+register("decision", PerceptualDecision)
+register("match-sample", DelayMatchSample)

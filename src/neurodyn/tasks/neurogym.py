@@ -61,10 +61,13 @@ def make_environment(env_id: str, env_kwargs: dict[str, Any] | None = None):
 
 @dataclass(frozen=True)
 class NeurogymTask(TrialSampling):
-    """Trials of the neurogym environment ``env_id`` built with ``env_kwargs``."""
+    """Trials of the neurogym environment ``env_id`` built with ``env_kwargs``; ``tau``
+    is the network's time constant in the environment's ms (default: its dt, so
+    alpha = 0, the setting of Yang & Wang 2020 and of the paper)."""
 
     env_id: str
     env_kwargs: dict[str, Any] = field(default_factory=dict)
+    tau: float | None = None
 
     loss = "cross_entropy"
 
@@ -77,6 +80,14 @@ class NeurogymTask(TrialSampling):
             )
         if len(env.observation_space.shape) != 1:
             raise ValueError(f"{self.env_id} observations must be vectors")
+        if self.tau is None:
+            object.__setattr__(self, "tau", self.dt)
+        self.check_time_constant()
+
+    @property
+    def dt(self) -> float:
+        """The environment's step in ms."""
+        return float(self.environment.dt)
 
     @functools.cached_property
     def environment(self):

@@ -23,13 +23,16 @@ import torch
 
 from neurodyn.rng import Draws
 from neurodyn.tasks._base import TrialBatch, TrialSampling
+from neurodyn.tasks.registry import register
 
 
 @dataclass(frozen=True)
 class Romo(TrialSampling):
-    """Configuration of the task; durations in units of tau, converted with ``dt``."""
+    """Configuration of the task; durations in units of tau (the network's time
+    constant, 1), converted with ``dt``."""
 
     dt: float = 0.5
+    tau: float = 1.0
     fixation: float = 3.0
     stimulus: float = 1.0
     delay_min: float = 2.0
@@ -46,8 +49,7 @@ class Romo(TrialSampling):
     loss = "mse"
 
     def __post_init__(self) -> None:
-        if not self.dt > 0:
-            raise ValueError(f"dt must be positive, got {self.dt}")
+        self.check_time_constant()
         for name in ("stimulus", "decision"):
             if self._steps(getattr(self, name)) < 1:
                 raise ValueError(f"{name} = {getattr(self, name)} is shorter than one step dt")
@@ -101,3 +103,6 @@ class Romo(TrialSampling):
         mean = (outputs * window[..., None]).sum(2)  # (E, B, 2)
         chosen = mean.argmax(-1)
         return {"all": (chosen == batch.info["larger"].to(chosen.device)).float().mean(-1)}
+
+
+register("romo", Romo)

@@ -1,13 +1,12 @@
-"""``train_rate``: leaky rate RNNs on trial-based tasks with BPTT, e-prop or RFLO + Adam,
-or gradient-flossing pretraining.
+"""``train_rate``: leaky rate RNNs on trial-based tasks with a rate rule + Adam.
 
-Every iteration draws a batch of trials per member, all members in one vectorised call
-from counter-based streams (the member's ``"task"`` key and the iteration), computes the
-gradients of the chosen rule (:mod:`neurodyn.rules.gradients`, or
-:class:`~neurodyn.rules.flossing.GradientFlossing` on streams of trials from a separate
-split of the task stream) and applies Adam with the member's own learning rate (Kingma &
-Ba 2015, PyTorch's defaults: betas 0.9 / 0.999, eps 1e-8, bias correction). Both are
-elementwise per member, so an ensemble member's trajectory equals its single run.
+Every iteration the rule (:mod:`neurodyn.rules.rate_rule`: BPTT, e-prop, RFLO, gradient
+flossing or a registered one of the user's) draws its trials for every member in one
+vectorised call from counter-based streams (the member's ``"task"`` key, split by the
+rule's ``stream_salt``, and the iteration) and returns its gradients, and ``train_rate``
+applies Adam with the member's own learning rate (Kingma & Ba 2015, PyTorch's defaults:
+betas 0.9 / 0.999, eps 1e-8, bias correction). Both are elementwise per member, so an
+ensemble member's trajectory equals its single run.
 """
 
 from __future__ import annotations
@@ -19,12 +18,10 @@ import torch
 from tqdm.auto import tqdm
 
 from neurodyn import rng
-from neurodyn.checks import MemberValue, check_choice, check_positive_int, member_values
+from neurodyn.checks import MemberValue, check_positive_int, member_values
 from neurodyn.networks.rate import LeakyRateNetwork, RateWeights
-from neurodyn.rules import gradients
-from neurodyn.rules.flossing import GradientFlossing
-
-RULES = ("bptt", "eprop", "rflo")
+from neurodyn.rules.rate_rule import RateRule
+from neurodyn.rules.unroll import Workspace
 
 
 @dataclass
@@ -83,26 +80,29 @@ def train_rate(
     weights: RateWeights,
     task,
     *,
-    rule: str | GradientFlossing,
+    rule: RateRule,
     iterations: int,
     learning_rate: MemberValue,
     seeds: Sequence[int],
     batch_size: int = 32,
-    feedback: torch.Tensor | None = None,
     clip_norm: float | None = None,
     progress: bool = False,
 ) -> tuple[RateWeights, torch.Tensor]:
     """Train for ``iterations``; returns the weights and the loss per iteration (I, E).
 
-    ``rule`` is ``"bptt"``, ``"eprop"``, ``"rflo"`` or a :class:`GradientFlossing` (whose
-    loss is L_flossing). ``task`` has ``sample_members(batch, keys, counter)``,
-    ``input_size``, ``output_size`` and ``loss``; ``feedback`` (E, N_out, N) is RFLO's
-    fixed random matrix. ``clip_norm`` rescales each member's gradient to at most that
-    norm before Adam (:func:`clip_member_norms`; off by default, as in the paper).
+    ``rule`` is a rate rule (:mod:`neurodyn.rules.rate_rule`): :class:`~neurodyn.rules.BPTT`,
+    :class:`~neurodyn.rules.EProp`, :class:`~neurodyn.rules.RFLO`,
+    :class:`~neurodyn.rules.GradientFlossing` (whose loss is L_flossing) or any registered
+    one (``neurodyn.rules.get(name)()``). ``task`` has ``sample_members(batch, keys,
+    counter)``, ``input_size``, ``output_size`` and ``loss``. ``clip_norm`` rescales each
+    member's gradient to at most that norm before Adam (:func:`clip_member_norms`; off by
+    default, as in the paper).
     """
-    flossing = isinstance(rule, GradientFlossing)
-    if not flossing:
-        check_choice("rule", rule, RULES)
+    if not isinstance(rule, RateRule):
+        raise ValueError(
+            f"rule must be a rate rule object such as BPTT() or neurodyn.rules.get('eprop')(), "
+            f"got {rule!r}"
+        )
     check_positive_int("iterations", iterations)
     check_positive_int("batch_size", batch_size)
     if clip_norm is not None and not clip_norm > 0:
@@ -112,8 +112,6 @@ def train_rate(
             f"the task has {task.input_size} inputs and {task.output_size} outputs, the network "
             f"{network.input_size} and {network.output_size}"
         )
-    if rule == "rflo" and feedback is None:
-        raise ValueError("rule='rflo' needs feedback=, a fixed (E, N_out, N) matrix")
     rates = member_values(
         "learning_rate",
         learning_rate,
@@ -126,20 +124,23 @@ def train_rate(
         rng.member_seeds(list(seeds), network.ensemble_size),
         "task",
         network.device,
-        salt=rule.stream_salt if flossing else 0,
+        salt=rule.stream_salt,
     )
     weights = RateWeights(*(p.clone() for p in weights.parameters()))  # trained in place
     state = AdamState.zeros_like(weights)
-    workspace = gradients.Workspace()
+    workspace = Workspace()
     losses = []
     bar = tqdm(range(iterations), disable=not progress, unit="it", mininterval=2.0)
     for iteration in bar:
-        if flossing:
-            grads, loss = rule.gradients(network, weights, task, batch_size, keys, iteration)
-        else:
-            grads, loss = _task_gradients(
-                network, weights, task, rule, batch_size, keys, iteration, feedback, workspace
-            )
+        grads, loss = rule.gradients(
+            network,
+            weights,
+            task,
+            batch_size=batch_size,
+            keys=keys,
+            counter=iteration,
+            workspace=workspace,
+        )
         if clip_norm is not None:
             clip_member_norms(grads, clip_norm)
         adam_update(weights, grads, state, rates)
@@ -147,32 +148,3 @@ def train_rate(
         if progress and (iteration + 1) % 50 == 0:  # median over members of the last 50
             bar.set_postfix(loss=f"{float(torch.stack(losses[-50:]).mean(0).median()):.4f}")
     return weights, torch.stack(losses)
-
-
-def training_batch(network: LeakyRateNetwork, task, batch_size: int, keys, iteration: int):
-    """The iteration's trials of every member as the gradient rules take them: inputs and
-    mask in the network's dtype and device, targets too for ``mse`` (class indices for
-    ``cross_entropy``); returns (inputs, targets, mask), each (E, B, T, ...)."""
-    trials = task.sample_members(batch_size, keys, iteration)  # (E, B, T, ...) at once
-    x = trials.inputs.to(network.device, network.dtype)
-    targets = trials.targets.to(network.device)
-    mask = trials.mask.to(network.device, network.dtype)
-    if task.loss == "mse":
-        targets = targets.to(network.dtype)
-    return x, targets, mask
-
-
-def _task_gradients(network, weights, task, rule, batch_size, keys, iteration, feedback, workspace):
-    """The rule's gradients and task loss on the iteration's batch of trials."""
-    x, targets, mask = training_batch(network, task, batch_size, keys, iteration)
-    if rule == "bptt":
-        return gradients.bptt_gradients(
-            network, weights, x, targets, mask, task.loss, workspace=workspace
-        )
-    if rule == "eprop":
-        return gradients.eprop_gradients(
-            network, weights, x, targets, mask, task.loss, workspace=workspace
-        )
-    return gradients.rflo_gradients(
-        network, weights, x, targets, mask, task.loss, feedback=feedback, workspace=workspace
-    )

@@ -1,0 +1,67 @@
+"""Task losses of rate RNNs and their output errors delta_t = dL/dy_t.
+
+Spec ``rate-rnn-eprop-lyapunov.md`` sections 3 and 4: the masked MSE of Schuessler's Romo
+code and the cross entropy over masked steps of Yang & Wang (2020). Every loss is per
+ensemble member (E,), each member summing over its own trials.
+"""
+
+from __future__ import annotations
+
+import torch
+
+LOSSES = ("mse", "cross_entropy")
+
+
+def _member_shapes(shape, targets, mask, loss):
+    """Targets and mask broadcast to every member for outputs of ``shape`` (E, B, T, N_out),
+    and each member's mask total (E, 1...)."""
+    E = shape[0]
+    if loss == "mse":
+        mask = mask.expand(shape)
+        targets = targets.expand(shape)
+        total = mask.sum((1, 2, 3)).view(E, 1, 1, 1)
+    elif loss == "cross_entropy":
+        mask = mask.expand(shape[:3])
+        targets = targets.expand(shape[:3])
+        total = mask.sum((1, 2)).view(E, 1, 1)
+    else:
+        raise ValueError(f"loss must be one of {list(LOSSES)}, got {loss!r}")
+    return targets, mask, total
+
+
+def task_loss(
+    outputs: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor, loss: str
+) -> torch.Tensor:
+    """Per-member loss (E,); targets and mask (B, ...) shared or (E, B, ...) per member.
+
+    ``mse``: 0.5 sum mask (y - yhat)^2 / sum mask with targets and mask (B, T, N_out)
+    (Schuessler's ``loss_mse``); ``cross_entropy``: mean over the masked steps of
+    -log softmax(yhat)[target] with integer targets and mask (B, T). Sums run over each
+    member's own trials.
+    """
+    targets, mask, total = _member_shapes(outputs.shape, targets, mask, loss)
+    if loss == "mse":
+        return 0.5 * (mask * (outputs - targets) ** 2).sum((1, 2, 3)) / total.flatten()
+    logp = torch.log_softmax(outputs, dim=-1)
+    picked = logp.gather(-1, targets.unsqueeze(-1))[..., 0]
+    return -(mask * picked).sum((1, 2)) / total.flatten()
+
+
+def output_error(
+    outputs: torch.Tensor,
+    targets: torch.Tensor,
+    mask: torch.Tensor,
+    loss: str,
+    *,
+    out: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """delta_t = dL/dy_t for :func:`task_loss`: (E, B, T, N_out); into ``out`` (any layout)
+    if given, for the MSE without temporaries."""
+    targets, mask, total = _member_shapes(outputs.shape, targets, mask, loss)
+    if loss == "mse":
+        if out is None:
+            return mask * (outputs - targets) / total
+        return torch.sub(outputs, targets, out=out).mul_(mask).div_(total)
+    onehot = torch.nn.functional.one_hot(targets, outputs.shape[-1]).to(outputs.dtype)
+    delta = (torch.softmax(outputs, -1) - onehot) * (mask / total).unsqueeze(-1)
+    return delta if out is None else out.copy_(delta)

@@ -1,0 +1,93 @@
+"""The contract of rate-RNN learning rules and their registry.
+
+A rate rule is a configuration object that :func:`neurodyn.training.rate.train_rate`
+follows: every iteration it asks the rule for the gradients of its objective for every
+ensemble member and applies Adam with the member's own learning rate. A rule has
+
+* ``stream_salt`` (int): which split of each member's counter-based task stream its
+  trials come from (0 for task training; a rule that must not see the training trials,
+  such as gradient flossing, takes another);
+* ``gradients(network, weights, task, *, batch_size, keys, counter, workspace)`` ->
+  ``(gradients, loss)``: a :class:`~neurodyn.networks.rate.RateWeights` of gradients
+  (E, ...) and the loss per member (E,) on draw ``counter`` of the member ``keys``
+  (:func:`neurodyn.rng.member_keys`); ``workspace`` holds buffers the rule may reuse from
+  call to call (:class:`~neurodyn.rules.unroll.Workspace`), and returned gradients may
+  live in it until the next call.
+
+Rules that learn from one batch of trials subclass :class:`BatchRule` and write
+``batch_gradients``. ``register(name, factory)`` adds a rule under a name that configs and
+the command line use; ``get(name)`` returns the factory (a class whose defaults are the
+paper's setting), and the contract tests in ``tests/rules/test_rate_rule_contract.py`` run
+over every registered rule.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import ClassVar, Protocol, runtime_checkable
+
+import torch
+
+from neurodyn.networks.rate import LeakyRateNetwork, RateWeights
+from neurodyn.registry import Registry
+from neurodyn.rules.unroll import Workspace
+
+
+@runtime_checkable
+class RateRule(Protocol):
+    stream_salt: int
+
+    def gradients(
+        self,
+        network: LeakyRateNetwork,
+        weights: RateWeights,
+        task,
+        *,
+        batch_size: int,
+        keys: torch.Tensor,
+        counter: int,
+        workspace: Workspace,
+    ) -> tuple[RateWeights, torch.Tensor]: ...
+
+
+def training_batch(network: LeakyRateNetwork, task, batch_size: int, keys, counter: int):
+    """Draw ``counter`` of every member's trials as the gradient rules take them: inputs
+    and mask in the network's dtype and device, targets too for ``mse`` (class indices for
+    ``cross_entropy``); returns (inputs, targets, mask), each (E, B, T, ...)."""
+    trials = task.sample_members(batch_size, keys, counter)  # (E, B, T, ...) at once
+    x = trials.inputs.to(network.device, network.dtype)
+    targets = trials.targets.to(network.device)
+    mask = trials.mask.to(network.device, network.dtype)
+    if task.loss == "mse":
+        targets = targets.to(network.dtype)
+    return x, targets, mask
+
+
+class BatchRule:
+    """A rule whose gradients come from one batch of task trials per member."""
+
+    stream_salt: ClassVar[int] = 0
+
+    def gradients(self, network, weights, task, *, batch_size, keys, counter, workspace):
+        """:meth:`batch_gradients` on the members' batch of draw ``counter``."""
+        x, targets, mask = training_batch(network, task, batch_size, keys, counter)
+        return self.batch_gradients(
+            network, weights, x, targets, mask, task.loss, workspace=workspace
+        )
+
+    def batch_gradients(
+        self,
+        network: LeakyRateNetwork,
+        weights: RateWeights,
+        x: torch.Tensor,
+        targets: torch.Tensor,
+        mask: torch.Tensor,
+        loss: str,
+        *,
+        workspace: Workspace | None = None,
+    ) -> tuple[RateWeights, torch.Tensor]:
+        raise NotImplementedError
+
+
+RULES: Registry[Callable[[], RateRule]] = Registry("rate rule")
+register, get, names = RULES.register, RULES.get, RULES.names
