@@ -5,8 +5,9 @@
 
 Prints single-spin updates per second of :func:`neurodyn.analysis.asynchronous_dynamics.
 relax_asynchronous` (``networks`` x ``states`` instances, random initial states,
-``sweeps`` sweeps or convergence; its compiled kernel runs the instances in parallel on
-all cores, or ``--threads``) and of the loop of the authors' early code
+``sweeps`` sweeps or convergence; its compiled kernel, :func:`neurodyn.networks.
+spin_sweeps.asynchronous_sweep`, runs the instances in parallel on all cores, or
+``--threads``) and of the loop of the authors' early code
 (``Hopfield-Chain``: for i in permutation: h = J[i] @ s; s[i] = sign(h), float64 NumPy,
 J_D on the diagonal), measured in the same run, and their ratio (target >= 50). The
 cost of the batched dynamics grows with the fraction of updates that flip a spin (each
@@ -18,10 +19,6 @@ of a shared machine does not favour either side.
 """
 
 from __future__ import annotations
-
-from neurodyn._memory import configure_process
-
-configure_process()  # as the neurodyn command does, before torch makes a large tensor
 
 import argparse
 import time

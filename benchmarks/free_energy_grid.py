@@ -11,10 +11,6 @@ needs about 7 minutes per configuration here, their JAX version about 0.9 s).
 
 from __future__ import annotations
 
-from neurodyn._memory import configure_process
-
-configure_process()  # as the neurodyn command does, before torch makes a large tensor
-
 import argparse
 import time
 

@@ -17,10 +17,6 @@ itself dominates both, so a last line shows the ensemble re-orthonormalising onl
 
 from __future__ import annotations
 
-from neurodyn._memory import configure_process
-
-configure_process()  # as the neurodyn command does, before torch makes a large tensor
-
 import argparse
 import math
 import time

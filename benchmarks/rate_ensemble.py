@@ -12,31 +12,27 @@ states (its speed drifts by tens of percent within minutes): each round trains t
 ensemble for ``--iterations`` iterations and then 1 / rounds of the networks in the loop
 for as many. The printed ratio is network-iterations per second of the ensemble over the
 loop over all rounds (target >= 20), with the range of the rounds' own ratios. It also
-prints the ensemble's time per iteration and that of its BPTT gradient alone (one batch),
-with the step products on oneDNN where :mod:`neurodyn._products` uses it and on MKL;
-``--profile`` adds torch.profiler's table of that gradient's operations. The process is
-set up as the ``neurodyn`` command sets up its own (:mod:`neurodyn._memory`).
+prints the ensemble's time per iteration and that of its BPTT gradient alone (one batch);
+``--profile`` adds torch.profiler's table of that gradient's operations.
 """
 
 from __future__ import annotations
 
-from neurodyn._memory import configure_process
-
-configure_process()  # before torch makes its first large tensor
-
 import argparse
 import math
-import os
 import statistics
 import time
 
 import torch
 
-from neurodyn import rng
-from neurodyn.experiments.rate_gain import TASKS
+from neurodyn import rng, tasks
 from neurodyn.networks.rate import LeakyRateNetwork
-from neurodyn.rules.gradients import Workspace, bptt_gradients, task_loss
-from neurodyn.training.rate import train_rate, training_batch
+from neurodyn.rules import BPTT
+from neurodyn.rules.bptt import bptt_gradients
+from neurodyn.rules.losses import task_loss
+from neurodyn.rules.rate_rule import training_batch
+from neurodyn.rules.unroll import Workspace
+from neurodyn.training.rate import train_rate
 
 GAINS = (0.2, 0.5, 1.0, 1.5, 2.0)
 RATES = (1e-4, 3e-4, 1e-3, 3e-3)
@@ -70,12 +66,13 @@ def plain_loop(task, alpha, gain, rate, seed, iterations, hidden=64, batch=32) -
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--task", default="romo", choices=sorted(TASKS))
+    parser.add_argument("--task", default="romo", choices=tasks.names())
     parser.add_argument("--iterations", type=int, default=50, help="per round and side")
     parser.add_argument("--rounds", type=int, default=4, help="alternations of the two sides")
     parser.add_argument("--profile", action="store_true", help="profile the BPTT gradient")
     args = parser.parse_args()
-    task, alpha = TASKS[args.task]
+    task = tasks.get(args.task)
+    alpha = task.alpha
     members = [(g, r, s) for g in GAINS for r in RATES for s in SEEDS]
     gains, rates, seeds = (list(column) for column in zip(*members, strict=True))
     print(
@@ -97,7 +94,7 @@ def main() -> None:
             network,
             weights,
             task,
-            rule="bptt",
+            rule=BPTT(),
             iterations=iterations,
             learning_rate=rates,
             seeds=seeds,
@@ -122,19 +119,16 @@ def main() -> None:
         f"  speed-up (target >= 20): {sum(apart) * args.rounds / sum(together):.1f} "
         f"(rounds {min(ratios):.1f} ... {max(ratios):.1f})"
     )
-    onednn, mkl = gradient_times(network, weights, task, seeds, args.profile)
+    gradient = gradient_time(network, weights, task, seeds, args.profile)
     print(
         f"  ensemble: {sum(together) / (args.rounds * args.iterations) * 1e3:.1f} ms per "
-        f"iteration; BPTT gradient alone {onednn * 1e3:.1f} ms (step products on MKL: "
-        f"{mkl * 1e3:.1f} ms)"
+        f"iteration; BPTT gradient alone {gradient * 1e3:.1f} ms"
     )
 
 
-def gradient_times(network, weights, task, seeds, profile=False, repeats=10) -> tuple:
+def gradient_time(network, weights, task, seeds, profile=False, repeats=10) -> float:
     """Median seconds per BPTT gradient of the ensemble on one batch of 32 trials per
-    member, with the step products as :mod:`neurodyn._products` chooses and on MKL, the
-    two alternating call by call; with ``profile``, prints the operations' self time
-    summed over 5 more calls of the first."""
+    member; with ``profile``, prints the operations' self time summed over 5 more calls."""
     keys = rng.member_keys(rng.member_seeds(seeds, len(seeds)), "task", network.device)
     batch = training_batch(network, task, 32, keys, 0)
     workspace = Workspace()
@@ -142,24 +136,18 @@ def gradient_times(network, weights, task, seeds, profile=False, repeats=10) -> 
     def gradient():
         bptt_gradients(network, weights, *batch, task.loss, workspace=workspace)
 
-    times = {"1": [], "0": []}
-    caller = os.environ.get("NEURODYN_ONEDNN")
+    times = []
     for _ in range(repeats + 1):
-        for setting, record in times.items():
-            os.environ["NEURODYN_ONEDNN"] = setting
-            start = time.perf_counter()
-            gradient()
-            record.append(time.perf_counter() - start)
-    os.environ.pop("NEURODYN_ONEDNN")
-    if caller is not None:
-        os.environ["NEURODYN_ONEDNN"] = caller
+        start = time.perf_counter()
+        gradient()
+        times.append(time.perf_counter() - start)
     if profile:
         with torch.profiler.profile(record_shapes=True) as profiler:
             for _ in range(5):
                 gradient()
         table = profiler.key_averages(group_by_input_shape=True)
         print(table.table(sort_by="self_cpu_time_total", row_limit=15, max_shapes_column_width=60))
-    return tuple(statistics.median(record[1:]) for record in times.values())
+    return statistics.median(times[1:])
 
 
 if __name__ == "__main__":

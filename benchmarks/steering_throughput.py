@@ -18,10 +18,6 @@ adds only the rows of flipped units afterwards, so it can exceed the matmul rate
 
 from __future__ import annotations
 
-from neurodyn._memory import configure_process
-
-configure_process()  # as the neurodyn command does, before torch makes a large tensor
-
 import argparse
 import time
 

@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from neurodyn import cli, config
-from neurodyn.experiments import REGISTRY, Experiment, register
+from neurodyn import cli, config, experiments
+from neurodyn.experiments import Experiment, register
 from neurodyn.experiments.steering_emnist import SteeringEMNISTConfig
 
 TINY = [
@@ -28,7 +28,22 @@ TINY = [
 def test_list_names_every_experiment(capsys):
     assert cli.main(["list"]) == 0
     listed = capsys.readouterr().out
-    assert all(name in listed for name in REGISTRY)
+    assert all(name in listed for name in experiments.names())
+
+
+def test_run_help_lists_every_field_with_type_default_and_description(capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["run", "rate-gain", "--help"])
+    shown = " ".join(capsys.readouterr().out.split())
+    assert "--hidden-size INT N, hidden units (default: 64)" in shown
+    assert "--gains FLOAT,..." in shown and "(default: 0.2,0.5,1.0,1.5,2.0)" in shown
+    for field, text in config.field_help(experiments.get("rate-gain").config).items():
+        assert f"--{field.replace('_', '-')}" in shown and " ".join(text.split()) in shown
+
+
+def test_plot_and_show_need_a_run_folder(tmp_path, capsys):
+    assert cli.main(["plot", str(tmp_path)]) == 2
+    assert "not a run folder" in capsys.readouterr().err
 
 
 def test_run_writes_a_complete_folder_and_resumes(tmp_path, capsys):
@@ -91,4 +106,4 @@ def test_config_round_trip_and_duplicate_registration():
     original = SteeringEMNISTConfig(models=("reservoir",), seeds=(1, 2), hidden_size=7)
     assert config.from_dict(SteeringEMNISTConfig, config.to_dict(original)) == original
     with pytest.raises(ValueError, match="already registered"):
-        register(Experiment("steering-emnist", "", SteeringEMNISTConfig, None, None))
+        register(Experiment("steering-emnist", "", SteeringEMNISTConfig, None, None, None))

@@ -56,6 +56,7 @@ def test_resume_after_a_kill_ends_with_the_uninterrupted_numbers(tmp_path, monke
     reference, _ = whole.load_checkpoint()
     for name, tensor in reference.items():
         assert torch.equal(tensor, final[name]), name
+    steering_emnist.plot(resumed)  # from the resumed folder's files alone
     assert (tmp_path / "killed" / "figures" / "accuracy.png").stat().st_size > 1000
 
 

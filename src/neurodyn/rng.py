@@ -73,9 +73,9 @@ def mix64(z):
     z ^= z >>> 30; z *= 0xBF58476D1CE4E5B9; z ^= z >>> 27; z *= 0x94D049BB133111EB;
     z ^= z >>> 31, in two's complement: the products wrap modulo 2^64 and the logical
     shifts >>> are arithmetic shifts with the sign bits masked off. Written once for both
-    of its callers: int64 tensors (the counter-based streams below) and int64 scalars in
-    numba-compiled loops (:mod:`neurodyn.networks.spin_sweeps` compiles it with
-    ``numba.njit``).
+    of its callers: int64 tensors (the counter-based streams below) and numba-compiled
+    loops, where :mod:`neurodyn.networks.spin_sweeps` compiles this very code with the
+    constants as uint64 (numba's signed arithmetic does not wrap; unsigned does).
     """
     z = (z ^ ((z >> 30) & _LOW34)) * _MIX1
     z = (z ^ ((z >> 27) & _LOW37)) * _MIX2

@@ -8,6 +8,8 @@ import torch
 from neurodyn import rng
 from neurodyn.networks import binary
 from neurodyn.networks.binary import BinarySteeringNetwork, SteeringState
+from neurodyn.networks.spin_sweeps import acceptance_draws, sweep_order
+from neurodyn.networks.synchronous import sign_keep_ties
 
 
 def small_network(**overrides):
@@ -136,29 +138,69 @@ def test_incremental_relaxation_equals_dense(monkeypatch):
     torch.testing.assert_close(fast.recurrent, exact, atol=1e-5, rtol=1e-5)
 
 
-def test_asynchronous_sweep_matches_a_sequential_loop():
+@pytest.mark.parametrize("update_probability", [1.0, 0.6])
+def test_asynchronous_sweep_matches_a_sequential_loop(update_probability):
     network = BinarySteeringNetwork(
-        6, 8, 3, num_layers=2, ferromagnetic_strength=0.8, dynamics="asynchronous"
+        6,
+        8,
+        3,
+        num_layers=2,
+        ferromagnetic_strength=0.8,
+        update_probability=update_probability,
+        dynamics="asynchronous",
     )
     weights = network.init(5)
-    x = torch.randint(0, 2, (3, 6)).float() * 2 - 1
+    x = torch.randint(0, 2, (3, 6), generator=torch.Generator().manual_seed(1)).float() * 2 - 1
     start = random_state(network, batch=3, seed=2)
+    start = SteeringState(start.hidden * (torch.arange(8) % 3 != 0), start.readout)  # some 0s
     result = network.relax(
-        weights, x, sweeps=1, state=start, generators=rng.generators([9], "dynamics")
+        weights, x, sweeps=1, state=start, feedback=0.7, generators=rng.generators([9], "dynamics")
     )
-    # Replay the same permutation, one unit at a time, with the dense field formula.
-    order_gen = rng.generator(9, "dynamics")
-    order = torch.argsort(torch.rand(3, 16, generator=order_gen), dim=1)
+    # Replay each sample's order and acceptance draws, one unit at a time, with dense fields.
+    seeds = torch.randint(0, 2**62, (3,), generator=rng.generator(9, "dynamics")).tolist()
     hidden = start.hidden.clone()
     drive = network.input_drive(weights, network.prepare_inputs(x))
-    for b in range(3):
-        for unit in order[b].tolist():
+    for b, seed in enumerate(seeds):
+        draws = acceptance_draws(seed, 0, 16)
+        for k, unit in enumerate(sweep_order(seed, 0, 16).tolist()):
             layer, i = divmod(unit, 8)
-            fields = network.hidden_fields(weights, SteeringState(hidden, start.readout), drive)
-            h = fields[0, layer, b, i]
-            if h != 0:
-                hidden[0, layer, b, i] = torch.sign(h)
+            state = SteeringState(hidden, start.readout)
+            h = float(network.hidden_fields(weights, state, drive, 0.7)[0, layer, b, i])
+            if h != 0 and draws[k] < update_probability:
+                hidden[0, layer, b, i] = math.copysign(1.0, h)
     assert torch.equal(result.state.hidden, hidden)
+    readout = sign_keep_ties(network.readout_fields(weights, hidden), start.readout)
+    assert torch.equal(result.state.readout, readout)
+
+
+def test_asynchronous_member_in_an_ensemble_equals_its_lone_run():
+    options = dict(
+        num_layers=2, ferromagnetic_strength=0.5, update_probability=0.8, dynamics="asynchronous"
+    )
+    ensemble = BinarySteeringNetwork(
+        6, 10, 3, ensemble_size=3, self_coupling=[0.3, 0.6, 0.9], **options
+    )
+    lone = BinarySteeringNetwork(6, 10, 3, self_coupling=0.6, **options)
+    x = torch.randint(0, 2, (4, 6), generator=torch.Generator().manual_seed(3)).float() * 2 - 1
+    label = torch.tensor([0, 2, 1, 1])
+    runs = []
+    for network, seeds in ((ensemble, [4, 5, 6]), (lone, [5])):
+        weights = network.init(seeds)
+        target = network.one_hot(network.prepare_labels(label, 4))
+        runs.append(
+            network.relax(
+                weights,
+                x,
+                sweeps=4,
+                feedback=[0.0, 1.0, 1.0, 0.5],
+                label=target,
+                generators=rng.generators(seeds, "dynamics"),
+            )
+        )
+    together, alone = runs
+    assert torch.equal(together.state.hidden[1], alone.state.hidden[0])
+    assert torch.equal(together.state.readout[1], alone.state.readout[0])
+    assert torch.equal(together.sweeps[1], alone.sweeps[0])
 
 
 def test_asynchronous_dynamics_reach_fixed_points_with_strong_self_coupling():

@@ -3,8 +3,7 @@
 import pytest
 import torch
 
-from neurodyn.networks.rate import LeakyRateNetwork
-from neurodyn.networks.rate import RateWeights
+from neurodyn.networks.rate import LeakyRateNetwork, RateWeights
 from neurodyn.rules.bptt import bptt_gradients
 from neurodyn.rules.eprop import eprop_gradients
 from neurodyn.rules.losses import output_error, task_loss

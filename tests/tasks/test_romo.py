@@ -63,7 +63,8 @@ def test_members_with_one_seed_share_the_trials_of_their_own_key():
 @pytest.mark.parametrize(
     "kwargs, message",
     [
-        ({"dt": 0.0}, "dt must be positive"),
+        ({"dt": 0.0}, "0 < dt <= tau"),
+        ({"tau": 0.25}, "0 < dt <= tau"),
         ({"stimulus": 0.2}, "stimulus"),
         ({"decision_delay": -1.0}, "decision_delay"),
         ({"delay_min": 9.0}, "delay_min"),

@@ -10,19 +10,15 @@ a zero field keeping s_i. A sweep without a flip means the state is a fixed poin
 (spec 6.1); the dynamics stops there or after ``max_sweeps`` sweeps (spec 6.3 proposes a
 cap of 10^3).
 
-Kernel. The sweeps run in a loop compiled with numba, parallel over instances (the
-E x B instances are independent): a visit costs O(1), a flip O(N), because the
-off-diagonal fields are kept up to date: when spin k of an instance flips to s_k, its
-fields gain 2 s_k J_{k.}, row k of the presynaptic x postsynaptic couplings. A compiled
-per-spin loop is what this sequential rule needs; a tensor formulation pays a dispatch
-per visited position (:file:`benchmarks/async_sweeps.py` compares it with the authors'
-per-neuron NumPy loop). Tensors on another device are copied to the CPU and back.
-
-Exactness. Incremental fields accumulate float rounding. An instance is declared
-converged only after its fields are recomputed (accumulated in float64) and every spin
-passes s_i h_i >= -J_D, so converged states are fixed points of the stored couplings (in
-their precision); if the check fails (a tie within rounding) the instance goes on from
-the recomputed fields.
+Kernel. The sweeps run in the numba kernel :func:`neurodyn.networks.spin_sweeps.
+asynchronous_sweep` shared with the steering network (one layer, no ferromagnetic links,
+d = J_D, every proposal accepted), parallel over the E x B independent instances: a
+visit costs O(1), a flip O(N), because the off-diagonal fields are kept up to date: when
+spin k of an instance flips to s_k, its fields gain 2 s_k J_{k.}, row k of the
+presynaptic x postsynaptic couplings. A compiled per-spin loop is what this sequential
+rule needs; a tensor formulation pays a dispatch per visited position
+(:file:`benchmarks/async_sweeps.py` compares it with the authors' per-neuron NumPy loop).
+Tensors on another device are copied to the CPU and back.
 
 Randomness (design principle 2). In sweep t, instance (e, b) visits its spins in the
 order :func:`sweep_order` (order_seeds[e, b], t, N): a Fisher-Yates shuffle driven by
@@ -49,9 +45,8 @@ from neurodyn.analysis.fixed_points import (
     local_fields,
 )
 from neurodyn.checks import check_positive_int
-
-SEED_BOUND = 1 << 62
-_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+from neurodyn.networks.spin_sweeps import SEED_BOUND, asynchronous_sweep
+from neurodyn.networks.spin_sweeps import sweep_order as sweep_order
 
 
 @dataclass(frozen=True)
@@ -97,7 +92,6 @@ def relax_asynchronous(
         "initial states per network (initial_state.shape[1])", state.shape[1]
     )
     count, device = ensemble * batch, couplings.device
-    threshold = -instance_self_coupling(self_coupling, couplings, batch).reshape(count)
     order_seeds = torch.randint(
         0, SEED_BOUND, (ensemble, batch), generator=generator, device=generator.device
     ).cpu()
@@ -105,17 +99,40 @@ def relax_asynchronous(
     def host(tensor: torch.Tensor) -> np.ndarray:  # shares memory with the tensor where it can
         return tensor.detach().cpu().contiguous().numpy()
 
-    spins = host(state.reshape(count, size)).copy()  # the kernel writes it: not the caller's
-    fields = host(local_fields(couplings, state).reshape(count, size))  # a fresh tensor
-    rows, bounds = host(couplings), host(threshold)
+    spins = host(state.reshape(count, 1, size)).copy()  # the kernel writes it: not the caller's
+    fields = host(local_fields(couplings, state).reshape(count, 1, size))  # a fresh tensor
+    rows = host(couplings).reshape(ensemble, 1, size, size)
+    self_couplings = host(instance_self_coupling(self_coupling, couplings, batch).reshape(count))
+    no_links = np.zeros(ensemble, dtype=rows.dtype)
     network = np.arange(count, dtype=np.int64) // batch
-    seeds = order_seeds.flatten().numpy().astype(np.uint64)
+    seeds = order_seeds.flatten().numpy().view(np.uint64)  # non-negative: the same values
     converged = np.zeros(count, dtype=np.bool_)
     sweeps = np.zeros(count, dtype=np.int64)
     flips = np.zeros(count, dtype=np.int64)
+    changes = np.zeros(count, dtype=np.int64)
     bar = tqdm(total=max_sweeps, disable=not progress, unit="sweep", mininterval=2.0)
     for sweep in range(max_sweeps):
-        _sweep(rows, network, spins, fields, bounds, seeds, sweep, converged, sweeps, flips)
+        active = ~converged
+        asynchronous_sweep(
+            rows,
+            network,
+            no_links,
+            self_couplings,
+            spins,
+            fields,
+            seeds,
+            np.uint64(sweep),
+            1.0,
+            active,
+            changes,
+        )
+        sweeps[active] += 1
+        flips[active] += changes[active]
+        still = active & (changes == 0)
+        if still.any():
+            _confirm(
+                rows[:, 0], network, self_couplings, spins[:, 0], fields[:, 0], still, converged
+            )
         bar.update(1)
         bar.set_postfix(converged=f"{int(converged.sum())}/{count}", refresh=False)
         if converged.all():
@@ -126,73 +143,27 @@ def relax_asynchronous(
         return torch.from_numpy(values).to(device).view(ensemble, batch, *values.shape[1:])
 
     return AsynchronousRelaxation(
-        back(spins), back(converged), back(sweeps), back(flips), order_seeds
+        back(spins[:, 0]), back(converged), back(sweeps), back(flips), order_seeds
     )
 
 
-def sweep_order(seed: int, sweep: int, size: int) -> torch.Tensor:
-    """The visiting order (N,) of sweep ``sweep`` for order seed ``seed``."""
-    order = np.empty(size, dtype=np.int64)
-    _shuffle(order, np.uint64(seed), sweep)
-    return torch.from_numpy(order)
-
-
-@numba.njit(cache=True)
-def _splitmix64(counter):
-    """SplitMix64's output function (Steele, Lea & Flood 2014) of a uint64 counter."""
-    z = counter
-    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-    return z ^ (z >> np.uint64(31))
-
-
-@numba.njit(cache=True)
-def _shuffle(order, seed, sweep):
-    """Fisher-Yates shuffle of 0 ... N-1 into ``order``; draw k of sweep t uses the
-    counter seed + (t N + k) x golden ratio (uint64 wrap-around), so sweeps never share one."""
-    size = order.shape[0]
-    for i in range(size):
-        order[i] = i
-    counter = seed + np.uint64(sweep) * np.uint64(size) * _GOLDEN
-    for i in range(size - 1, 0, -1):
-        counter += _GOLDEN
-        j = np.int64(_splitmix64(counter) % np.uint64(i + 1))
-        order[i], order[j] = order[j], order[i]
-
-
 @numba.njit(parallel=True, cache=True)
-def _sweep(rows, network, spins, fields, threshold, seeds, sweep, converged, sweeps, flips):
-    """Sweep ``sweep`` of every instance not yet converged, in place.
-
-    Spin k flips iff s_k h_k < -J_D (``threshold`` = -J_D), i.e. sign(h_k + J_D s_k) =
-    -s_k; its instance's fields then gain 2 s_k ``rows[e, k]`` (s_k the new value). After a
-    sweep without flips the fields are recomputed and the state checked (module docstring).
-    """
+def _confirm(couplings, network, self_coupling, spins, fields, still, converged):
+    """For the ``still`` instances (a sweep without flips): recompute the fields, summed in
+    float64 in a fixed order, and mark converged those whose spins all satisfy
+    s_i h_i >= -J_D; the others go on from the recomputed fields (module docstring)."""
     count, size = spins.shape
     for m in numba.prange(count):
-        if converged[m]:
+        if not still[m]:
             continue
-        couplings, s, h, bound = rows[network[m]], spins[m], fields[m], threshold[m]
-        order = np.empty(size, dtype=np.int64)
-        _shuffle(order, seeds[m], sweep)
-        changed = 0
-        for k in order:
-            if s[k] * h[k] < bound:
-                s[k] = -s[k]
-                twice = s[k] + s[k]  # in the spins' dtype
-                for j in range(size):
-                    h[j] += twice * couplings[k, j]
-                changed += 1
-        sweeps[m] += 1
-        flips[m] += changed
-        if changed == 0:
-            exact = np.zeros(size, dtype=np.float64)
-            for i in range(size):
-                for j in range(size):
-                    exact[j] += s[i] * couplings[i, j]
-            stable = True
+        rows, s, h, bound = couplings[network[m]], spins[m], fields[m], -self_coupling[m]
+        exact = np.zeros(size, dtype=np.float64)
+        for i in range(size):
             for j in range(size):
-                h[j] = exact[j]
-                if s[j] * h[j] < bound:
-                    stable = False
-            converged[m] = stable
+                exact[j] += s[i] * rows[i, j]
+        stable = True
+        for j in range(size):
+            h[j] = exact[j]
+            if s[j] * h[j] < bound:
+                stable = False
+        converged[m] = stable

@@ -29,7 +29,6 @@ import torch
 from neurodyn import rng
 from neurodyn.networks import continuous_bernoulli as cb
 from neurodyn.networks.attractor import FreeEnergyAttractorNetwork
-from neurodyn.training.attractor import member_patterns
 
 
 def find_attractors(
@@ -153,7 +152,7 @@ def reconstruction_scores(
     (E, trials)). Different ``salt`` values give independent random draws.
     """
     E, N = network.ensemble_size, network.size
-    patterns = member_patterns(network, patterns)
+    patterns = network.member_patterns(patterns)
     K = patterns.shape[1]
     scale = torch.as_tensor(evidence, dtype=network.dtype, device=network.device).expand(E)
     choice_keys, noise_keys, sample_keys = (
@@ -284,7 +283,7 @@ def evaluate_network(
         scores.append(score)
     retrieval, generalization = scores
     scale = torch.as_tensor(evidence, dtype=torch.float64).expand(network.ensemble_size)
-    found, _ = find_attractors(couplings, relax_starts(member_patterns(network, train), scale))
+    found, _ = find_attractors(couplings, relax_starts(network.member_patterns(train), scale))
     count = count_distinct(found)
     return AttractorMetrics(
         retrieval=retrieval.cpu(),

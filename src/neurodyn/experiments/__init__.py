@@ -33,9 +33,9 @@ class Experiment:
     config: type
     run: Callable[[Any, RunFolder, bool], dict]
     summary: Callable[[dict], str]
-    quick: Callable[[], Any] | None = None  # TODO(architecture): plot required once converted
-    plot: Callable[[RunFolder], None] | None = None
+    plot: Callable[[RunFolder], None]
     tiny: Callable[[], Any] | None = None
+    quick: Callable[[], Any] | None = None
     defaults: dict[str, Any] = field(default_factory=dict)
 
     def make_config(self) -> Any:

@@ -1,9 +1,10 @@
 """Checkpointed training of a steering ensemble on a classification task, in a run folder.
 
-Shared by the steering experiments (``steering-emnist``, ``steering-depth``).
-:func:`train_in_folder` trains every member with :func:`neurodyn.training.train` and, after
-every epoch, saves weights, random streams and the metric rows, then lets the experiment
-write its result and figures; a resumed run continues from the last saved epoch and ends
+Shared by the steering experiments (``steering-emnist``, ``steering-depth``; Scardecchia
+2025, arXiv 2510.11984, chapter 4). :func:`train_in_folder` trains every member with
+:func:`neurodyn.training.train` and, after every epoch, saves weights, random streams and
+the metric rows (``metrics.csv``) and rewrites ``result.json`` from them, so that a
+half-finished run can be drawn; a resumed run continues from the last saved epoch and ends
 with the numbers of an uninterrupted run. :func:`accuracy_summary` condenses one member's
 rows into final and best-epoch accuracies (the thesis reports the best epoch, spec 3.2).
 """
@@ -13,7 +14,10 @@ from __future__ import annotations
 import dataclasses
 import inspect
 from collections.abc import Callable, Sequence
+from typing import Any
 
+from neurodyn.checks import check_positive_int
+from neurodyn.config import option
 from neurodyn.networks.binary import BinarySteeringNetwork, SteeringWeights
 from neurodyn.rules.steering import SteeringRule
 from neurodyn.runs import RunFolder
@@ -23,6 +27,28 @@ from neurodyn.tasks.patterns import prototype_patterns
 from neurodyn.training import EpochMetrics, RandomStreams, train
 
 DATASETS = ("entangled-mnist", "prototypes")
+# The data of the tiny configs: 100 / 50 synthetic prototype patterns of 20 bits (seconds).
+TINY_DATA = {"dataset": "prototypes", "input_bits": 20, "train_size": 100, "test_size": 50}
+# Descriptions of the config fields that several steering experiments declare (each with
+# its own default): one text for ``neurodyn run NAME --help`` whichever experiment shows it.
+FIELD_HELP = {
+    "feedback_skip_strength": "lambda_wback_skip, scale of the fixed feedback skips readout "
+    "-> layers l < L",
+    "readout_skip_strength": "lambda_wforth_skip, scale of the learned readout skips layers "
+    "l < L -> readout",
+    "readout_skip_learning_rate": "learning rate of the readout skips W_out^l, l < L",
+    "dynamics": "synchronous (all units at once, the authors' code) or asynchronous (random "
+    "order of the hidden units)",
+    "train_sweeps": "T, steered sweeps (the L warm-up sweeps included, so T > L); T free "
+    "sweeps follow",
+    "eval_sweeps": "T_eval, free sweeps from the zero state at evaluation",
+    "epochs": "training epochs, each followed by evaluation on train and test",
+}
+
+
+def shared_option(default, name: str):
+    """The config field ``name`` of :data:`FIELD_HELP` with this experiment's ``default``."""
+    return option(default, FIELD_HELP[name])
 
 
 @dataclasses.dataclass(frozen=True)
@@ -30,12 +56,24 @@ class EntangledMNISTFields:
     """Config fields of the data set (:func:`load_data`); defaults: Entangled MNIST of
     100 bits on all 60 000 / 10 000 images, data seed 17 (spec 4.1)."""
 
-    dataset: str = "entangled-mnist"
-    input_bits: int = 100
-    train_size: int = 60000
-    test_size: int = 10000
-    data_seed: int = 17
-    data_dir: str = ""
+    dataset: str = option(
+        "entangled-mnist",
+        "entangled-mnist (MNIST through a random 784 x N projection and sign, spec 4.1) or "
+        "prototypes (noisy +-1 class prototypes, no files needed; for tests)",
+    )
+    input_bits: int = option(100, "N, input bits per pattern (spec 4.1: N = 100)")
+    train_size: int = option(
+        60000, "training patterns (entangled-mnist: 60000 is the whole MNIST training set)"
+    )
+    test_size: int = option(
+        10000, "test patterns (entangled-mnist: 10000 is the whole MNIST test set)"
+    )
+    data_seed: int = option(
+        17, "seed of the image subset and the projection R (or of the prototypes); spec: 17"
+    )
+    data_dir: str = option(
+        "", "folder holding the MNIST IDX files (empty: $NEURODYN_DATA, then the user cache)"
+    )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -44,20 +82,32 @@ class SteeringRuleFields:
     experiment shares; defaults: the spec's main configuration (spec 3.2). An experiment
     whose source differs redeclares the field with its own default."""
 
-    feedback_strength: float = 0.9
-    readout_strength: float = 1.0
-    label_strength: float = 1000.0
-    update_probability: float = 1.0
-    hidden_threshold: float = 0.9
-    readout_threshold: float = 3.0
-    coupling_learning_rate: float = 0.005
-    input_learning_rate: float = 0.03
-    readout_learning_rate: float = 0.1
-    coupling_weight_decay: float = 0.005
-    input_weight_decay: float = 0.0
-    readout_weight_decay: float = 0.005
-    batch_size: int = 16
-    device: str = "cpu"
+    feedback_strength: float = option(
+        0.9, "lambda_wback, scale of the fixed feedback W_back ~ N(0, 1) lambda_wback / sqrt(C)"
+    )
+    readout_strength: float = option(
+        1.0, "lambda_wforth, scale of the learned readout W_out ~ N(0, 1) lambda_wforth / sqrt(H)"
+    )
+    label_strength: float = option(
+        1000.0, "lambda_y, label field that clamps the readout to the target while training"
+    )
+    update_probability: float = option(
+        1.0, "p_update, probability that a unit updates in a synchronous sweep"
+    )
+    hidden_threshold: float = option(
+        0.9, "kappa_h, hidden stability margin (J_D, and lambda for L > 1, are added)"
+    )
+    readout_threshold: float = option(3.0, "kappa_out, readout stability margin")
+    coupling_learning_rate: float = option(0.005, "eta_J, learning rate of the couplings J")
+    input_learning_rate: float = option(0.03, "eta_in, learning rate of the input weights W_in")
+    readout_learning_rate: float = option(0.1, "eta_W, learning rate of the readout W_out")
+    coupling_weight_decay: float = option(
+        0.005, "wd_J, weight decay of J (times eta_J, every step)"
+    )
+    input_weight_decay: float = option(0.0, "wd_in, weight decay of W_in (times eta_in)")
+    readout_weight_decay: float = option(0.005, "wd_W, weight decay of W_out (times eta_W)")
+    batch_size: int = option(16, "B, patterns per plasticity step")
+    device: str = option("cpu", "torch device of the ensemble (cpu, cuda, cuda:1, ...)")
 
 
 def shared_fields(config, target) -> dict:
@@ -68,9 +118,21 @@ def shared_fields(config, target) -> dict:
     return {f.name: getattr(config, f.name) for f in dataclasses.fields(config) if f.name in names}
 
 
-def check_dataset(name: str) -> None:
-    if name not in DATASETS:
-        raise ValueError(f"dataset must be one of {list(DATASETS)}, got {name!r}")
+def check_fields(config, *, positive: Sequence[str] = (), lists: Sequence[str] = ()) -> None:
+    """Validate a steering config: the fields named in ``positive`` hold positive integers,
+    the tuple fields named in ``lists`` at least one value and no repeats; a config with the
+    data fields (:class:`EntangledMNISTFields`) also needs positive sizes and a known data
+    set."""
+    if isinstance(config, EntangledMNISTFields):
+        if config.dataset not in DATASETS:
+            raise ValueError(f"dataset must be one of {list(DATASETS)}, got {config.dataset!r}")
+        positive = ("input_bits", "train_size", "test_size", *positive)
+    for name in positive:
+        check_positive_int(name, getattr(config, name))
+    for name in lists:
+        values = getattr(config, name)
+        if not values or len(set(values)) != len(values):
+            raise ValueError(f"{name} must list at least one value, without repeats")
 
 
 def load_data(config) -> ClassificationData:
@@ -94,23 +156,22 @@ def load_data(config) -> ClassificationData:
 
 
 def train_in_folder(
+    config,
     network: BinarySteeringNetwork,
     rule: SteeringRule,
-    data: ClassificationData,
     folder: RunFolder,
     *,
     seeds: Sequence[int],
     names: Sequence[str],
-    epochs: int,
-    batch_size: int,
-    eval_sweeps: int,
-    report: Callable[[list[dict]], None],
+    summarise: Callable[[Any, list[dict]], dict],
     progress: bool = True,
-) -> None:
-    """Train (or resume) the ensemble for ``epochs`` epochs, checkpointing every epoch.
+) -> dict:
+    """Train (or resume) the ensemble on ``load_data(config)`` for ``config.epochs`` epochs
+    (``config.batch_size``, ``config.eval_sweeps``), checkpointing every epoch.
 
-    ``report(rows)`` is called after each epoch with all metric rows so far (one per
-    member and epoch); it writes the experiment's result and figures.
+    After each epoch the metric rows so far (one per member and epoch) go to
+    ``metrics.csv`` and ``summarise(config, rows)`` to ``result.json``; the result of the
+    last epoch is returned (a finished run returns it again without training).
     """
     streams = RandomStreams.from_seeds(seeds, network.device)
     checkpoint = folder.load_checkpoint()
@@ -135,23 +196,26 @@ def train_in_folder(
             {**current.tensors(), **streams.state()}, {"epoch": metrics.epoch, "rows": rows}
         )
         folder.write_metrics(rows)
-        report(rows)
+        folder.write_result(summarise(config, rows))
 
-    if start < epochs:
+    if start < config.epochs:
         train(
             network,
             weights,
             rule,
-            data,
-            epochs=epochs,
+            load_data(config),
+            epochs=config.epochs,
             streams=streams,
-            batch_size=batch_size,
-            eval_sweeps=eval_sweeps,
+            batch_size=config.batch_size,
+            eval_sweeps=config.eval_sweeps,
             start_epoch=start,
             on_epoch=on_epoch,
             member_names=names,
             progress=progress,
         )
+    result = summarise(config, rows)
+    folder.write_result(result)
+    return result
 
 
 def accuracy_summary(rows: list[dict], name: str) -> dict:

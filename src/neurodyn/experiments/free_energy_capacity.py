@@ -17,6 +17,8 @@ Every (K, repeat) is one member of a single ensemble.
   zero-temperature dynamics from the pattern.
 
 Capacity is reported as the largest K whose mean retention is at least 0.95, for both.
+``run`` writes ``result.json`` (training is one checkpointed stage); ``plot`` draws
+``capacity.png`` from it.
 """
 
 from __future__ import annotations
@@ -29,11 +31,12 @@ import torch
 from neurodyn import rng
 from neurodyn.analysis.capacity import hebbian_retention
 from neurodyn.checks import check_positive_int
-from neurodyn.config import to_dict
+from neurodyn.config import option, to_dict
 from neurodyn.experiments import Experiment, register
 from neurodyn.experiments._stages import Stages
 from neurodyn.networks import continuous_bernoulli as cb
 from neurodyn.networks.attractor import FreeEnergyAttractorNetwork
+from neurodyn.plotting import figure
 from neurodyn.rules.free_energy import FreeEnergyRule
 from neurodyn.runs import RunFolder
 
@@ -53,19 +56,23 @@ THRESHOLD = 0.95
 
 @dataclass(frozen=True)
 class CapacityConfig:
-    size: int = 100
-    pattern_counts: tuple[int, ...] = (10, 20, 30, 40, 50, 60, 70, 80, 90)
-    repeats: int = 5
-    seed: int = 101
-    evidence: float = 2.0
-    precision: float = 1.0
-    learning_rate: float = 0.0005
-    epochs: int = 10_000
-    steps_per_epoch: int = 10
-    retention_precision: float = 100.0
-    retention_steps: int = 200
-    reconstruction_steps: int = 20
-    cue_noise: float = 2.0
+    size: int = option(100, "N, units per network")
+    pattern_counts: tuple[int, ...] = option(
+        (10, 20, 30, 40, 50, 60, 70, 80, 90), "K, numbers of random +-1 patterns stored"
+    )
+    repeats: int = option(5, "networks (pattern draws) per K; the paper's notebook: 20")
+    seed: int = option(101, "base seed; member (K, repeat) uses seed + 1000 repeat + K")
+    evidence: float = option(2.0, "evidence: the bias is evidence x pattern while shown")
+    precision: float = option(1.0, "precision beta during training and reconstruction")
+    learning_rate: float = option(0.0005, "learning rate of the local predictive coupling rule")
+    epochs: int = option(10_000, "training epochs, one random pattern each, state reset")
+    steps_per_epoch: int = option(10, "stochastic update steps per epoch")
+    retention_precision: float = option(
+        100.0, "precision of the deterministic retention dynamics (the notebook's code)"
+    )
+    retention_steps: int = option(200, "deterministic steps from each pattern at zero bias")
+    reconstruction_steps: int = option(20, "stochastic steps driven by the noisy cue")
+    cue_noise: float = option(2.0, "cue noise sd in units of the pattern's sd")
 
     def __post_init__(self) -> None:
         for name in (
@@ -90,6 +97,8 @@ def _correlation(states: torch.Tensor, patterns: torch.Tensor) -> torch.Tensor:
 
 
 def run(config: CapacityConfig, folder: RunFolder, progress: bool = True) -> dict:
+    """Train every (K, repeat) member (stage ``train``), then score retention,
+    reconstruction and the Hebbian reference per K."""
     stages = Stages(folder)
     members = [(k, rep) for k in config.pattern_counts for rep in range(config.repeats)]
     seeds = [config.seed + 1000 * rep + k for k, rep in members]
@@ -165,7 +174,6 @@ def run(config: CapacityConfig, folder: RunFolder, progress: bool = True) -> dic
         "threshold": THRESHOLD,
     }
     folder.write_result(result)
-    plot(result, folder)
     return result
 
 
@@ -189,10 +197,14 @@ def summary(result: dict) -> str:
     return "\n".join(lines)
 
 
-def plot(result: dict, folder: RunFolder) -> None:
+def plot(folder: RunFolder) -> None:
+    """``capacity.png``: retention vs load K / N for the free-energy rule and the Hebbian
+    network (mean +- sd over repeats; the notebook's values dotted), and reconstruction
+    from the noisy cue next to the cue itself and the patterns' largest correlation."""
+    result = folder.read_result()
     rows = result["rows"]
     load = [r["load"] for r in rows]
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    fig, axes = figure(1, 2, size=(11, 4))
     for key, label in (
         ("retention", "free-energy rule"),
         ("hebbian_retention", "Hebbian (binary)"),
@@ -220,7 +232,6 @@ def plot(result: dict, folder: RunFolder) -> None:
     axes[1].legend(fontsize=8)
     fig.tight_layout()
     folder.save_figure(fig, "capacity.png")
-    plt.close(fig)
 
 
 register(
@@ -230,6 +241,10 @@ register(
         CapacityConfig,
         run,
         summary,
-        lambda: CapacityConfig(pattern_counts=(10, 30, 50, 70), repeats=1, epochs=2000),
+        quick=lambda: CapacityConfig(pattern_counts=(10, 30, 50, 70), repeats=1, epochs=2000),
+        plot=plot,
+        tiny=lambda: CapacityConfig(
+            pattern_counts=(5, 20), repeats=2, size=30, epochs=30, retention_steps=20
+        ),
     )
 )

@@ -7,6 +7,10 @@ ensemble member. The deterministic attractors reached from L(0.1 pattern) are
 anti-correlated (paper: -0.19). Demonstrations on the first seed: retrieval of a noisy
 horizontal bar (precision 1, 30 steps) and generalisation to a "+" cross (precision 2,
 20 steps), shown as |attractor . sigma_t| over time, and the VFE during training.
+
+``run`` writes the numbers to ``result.json`` and the figure's arrays (patterns, the
+first seed's attractors and demonstration runs, the VFE per epoch) to
+``arrays.safetensors``; ``plot`` draws ``orthogonal_attractors.png`` from them.
 """
 
 from __future__ import annotations
@@ -19,9 +23,10 @@ import torch
 from neurodyn import rng
 from neurodyn.analysis import attractors as analysis
 from neurodyn.checks import check_positive_int
-from neurodyn.config import to_dict
+from neurodyn.config import option, to_dict
 from neurodyn.experiments import Experiment, register
 from neurodyn.networks.attractor import FreeEnergyAttractorNetwork
+from neurodyn.plotting import figure
 from neurodyn.rules.free_energy import FreeEnergyRule
 from neurodyn.runs import RunFolder
 from neurodyn.tasks.digits import two_bars, zscore
@@ -32,12 +37,14 @@ PAPER_CORRELATION = -0.19
 
 @dataclass(frozen=True)
 class OrthogonalConfig:
-    seeds: tuple[int, ...] = (0, 1, 2, 3, 4, 5)
-    evidence: float = 30.0
-    precision: float = 0.1
-    learning_rate: float = 0.01
-    epochs: int = 500
-    steps_per_epoch: int = 10
+    seeds: tuple[int, ...] = option(
+        (0, 1, 2, 3, 4, 5), "seeds, one network (ensemble member) each; demos use the first"
+    )
+    evidence: float = option(30.0, "evidence: the bias is evidence x pattern while shown")
+    precision: float = option(0.1, "precision beta (inverse temperature) during training")
+    learning_rate: float = option(0.01, "learning rate of the local predictive coupling rule")
+    epochs: int = option(500, "training epochs, one randomly drawn pattern each")
+    steps_per_epoch: int = option(10, "stochastic update steps per epoch")
 
     def __post_init__(self) -> None:
         check_positive_int("epochs", self.epochs)
@@ -59,6 +66,8 @@ def _demo(network, couplings, bias, precision, steps, seed):
 
 
 def run(config: OrthogonalConfig, folder: RunFolder, progress: bool = True) -> dict:
+    """Learn the two bars in every member, find the attractors and correlate them; run the
+    retrieval and generalisation demonstrations on the first member."""
     patterns = two_bars()
     seeds = list(config.seeds)
     network = FreeEnergyAttractorNetwork(25, ensemble_size=len(seeds), precision=config.precision)
@@ -99,8 +108,16 @@ def run(config: OrthogonalConfig, folder: RunFolder, progress: bool = True) -> d
         "free_energy_last_50_epochs": float(vfe[:, -50:].mean()),
         "asymmetry": analysis.asymmetry(couplings).tolist(),
     }
+    folder.write_arrays(
+        {
+            "patterns": patterns,
+            "attractors": found[0],
+            "free_energy": vfe,
+            "retrieval": retrieval,
+            "generalisation": general,
+        }
+    )
     folder.write_result(result)
-    plot(result, patterns, found[0], vfe, retrieval, general, folder)
     return result
 
 
@@ -114,8 +131,14 @@ def summary(result: dict) -> str:
     )
 
 
-def plot(result, patterns, attractors, vfe, retrieval, general, folder: RunFolder) -> None:
-    fig = plt.figure(figsize=(13, 6))
+def plot(folder: RunFolder) -> None:
+    """``orthogonal_attractors.png`` (the paper's figure of simulation 1): the two patterns
+    and the first seed's attractors, the VFE during training (mean over seeds, with a
+    moving average), and |attractor . sigma_t| along the two demonstration runs."""
+    result = folder.read_result()
+    arrays = folder.read_arrays()
+    patterns, attractors = arrays["patterns"], arrays["attractors"]
+    fig, _ = figure(0, size=(13, 6))
     grid = fig.add_gridspec(2, 4)
     for k, (image, title) in enumerate(
         [
@@ -130,7 +153,7 @@ def plot(result, patterns, attractors, vfe, retrieval, general, folder: RunFolde
         ax.set_title(title)
         ax.set_axis_off()
     ax = fig.add_subplot(grid[0, 2:])
-    curve = vfe.mean(0).numpy()
+    curve = arrays["free_energy"].mean(0).numpy()
     ax.plot(curve, alpha=0.3)
     window = max(1, len(curve) // 25)
     ax.plot(np.convolve(curve, np.ones(window) / window, mode="valid"), color="k")
@@ -139,8 +162,8 @@ def plot(result, patterns, attractors, vfe, retrieval, general, folder: RunFolde
     ax = fig.add_subplot(grid[1, 2:])
     unit = attractors / attractors.norm(dim=-1, keepdim=True)
     for name, run_states, style in (
-        ("retrieval (noisy bar)", retrieval, "-"),
-        ("generalisation (cross)", general, "--"),
+        ("retrieval (noisy bar)", arrays["retrieval"], "-"),
+        ("generalisation (cross)", arrays["generalisation"], "--"),
     ):
         projections = (run_states.double() @ unit.T).abs().numpy()
         for k in range(2):
@@ -149,11 +172,10 @@ def plot(result, patterns, attractors, vfe, retrieval, general, folder: RunFolde
     ax.legend(fontsize=7)
     fig.suptitle(
         f"attractor correlation {result['attractor_correlation'][0]:+.2f} "
-        f"(patterns {result['pattern_correlation']:.2f}; paper -0.19)"
+        f"(patterns {result['pattern_correlation']:.2f}; paper {result['paper']:+.2f})"
     )
     fig.tight_layout(rect=(0, 0, 1, 0.93))
     folder.save_figure(fig, "orthogonal_attractors.png")
-    plt.close(fig)
 
 
 register(
@@ -163,6 +185,8 @@ register(
         OrthogonalConfig,
         run,
         summary,
-        lambda: OrthogonalConfig(),
+        quick=lambda: OrthogonalConfig(),
+        plot=plot,
+        tiny=lambda: OrthogonalConfig(seeds=(0, 1), epochs=40),
     )
 )

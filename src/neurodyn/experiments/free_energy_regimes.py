@@ -14,8 +14,10 @@ Stages, each one ensemble:
   rescaled to a range of Frobenius norms, scored at evidence 11 (no training); the paper
   only argues this comparison.
 
-Figures: the four heat maps over temperature 1/precision x evidence (3x3 median filter,
-as the paper), the example cases, and the baselines against the learned network.
+``run`` writes ``result.json`` after every stage (the cases first, the grid and the
+baselines when they finish); ``plot`` draws what exists: ``regimes.png``, the four heat
+maps over temperature 1/precision x evidence (3x3 median filter, as the paper), and
+``baselines.png``, the baselines against the learned balanced network.
 """
 
 from __future__ import annotations
@@ -29,45 +31,20 @@ from scipy.ndimage import median_filter
 
 from neurodyn.analysis import attractors as analysis
 from neurodyn.checks import check_positive_int
-from neurodyn.config import to_dict
+from neurodyn.config import option, to_dict
 from neurodyn.experiments import Experiment, register
 from neurodyn.experiments._stages import Stages
 from neurodyn.networks.attractor import FreeEnergyAttractorNetwork
+from neurodyn.plotting import figure
 from neurodyn.rules.free_energy import FreeEnergyRule
 from neurodyn.runs import RunFolder
 from neurodyn.tasks.digits import digit_patterns
 
-CASES = {  # name: (evidence, precision, the authors' saved output)
-    "balanced": (
-        11.0,
-        0.1668,
-        {
-            "retrieval": 0.292,
-            "generalization": 0.070,
-            "attractor_count": 10,
-            "orthogonality": 17.34,
-        },
-    ),
-    "high precision": (
-        16.0,
-        0.359,
-        {
-            "retrieval": 0.270,
-            "generalization": -0.0505,
-            "attractor_count": 10,
-            "orthogonality": 27.57,
-        },
-    ),
-    "low precision": (
-        6.0,
-        0.0278,
-        {
-            "retrieval": 0.1645,
-            "generalization": 0.0845,
-            "attractor_count": 1,
-            "orthogonality": None,
-        },
-    ),
+SAVED = ("retrieval", "generalization", "attractor_count", "orthogonality")
+CASES = {  # name: (evidence, precision, the authors' saved output, in the order of SAVED)
+    "balanced": (11.0, 0.1668, dict(zip(SAVED, (0.292, 0.070, 10, 17.34), strict=True))),
+    "high precision": (16.0, 0.359, dict(zip(SAVED, (0.270, -0.0505, 10, 27.57), strict=True))),
+    "low precision": (6.0, 0.0278, dict(zip(SAVED, (0.1645, 0.0845, 1, None), strict=True))),
 }
 PRECISIONS = tuple(float(f"{p:.4g}") for p in np.logspace(-2, 0, 19))
 METRICS = ("retrieval", "generalization", "orthogonality", "attractor_count")
@@ -75,18 +52,27 @@ METRICS = ("retrieval", "generalization", "orthogonality", "attractor_count")
 
 @dataclass(frozen=True)
 class RegimesConfig:
-    case_seeds: tuple[int, ...] = (0, 1, 2, 3, 4)
-    grid: bool = True
-    grid_seed: int = 0
-    evidence_levels: tuple[float, ...] = tuple(float(e) for e in range(1, 21))
-    precisions: tuple[float, ...] = PRECISIONS
-    epochs: int = 5000
-    steps_per_epoch: int = 10
-    learning_rate: float = 0.001
-    trials: int = 100
-    eval_steps: int = 100
-    baseline_norms: tuple[float, ...] = tuple(float(f"{v:.3g}") for v in np.logspace(0, 2, 13))
-    device: str = "cpu"
+    case_seeds: tuple[int, ...] = option(
+        (0, 1, 2, 3, 4), "seeds of the example cases, one network per (case, seed)"
+    )
+    grid: bool = option(True, "also train the evidence x precision grid, one network a cell")
+    grid_seed: int = option(0, "seed shared by every grid network and the baselines")
+    evidence_levels: tuple[float, ...] = option(
+        tuple(float(e) for e in range(1, 21)), "evidence levels of the grid (bias scale)"
+    )
+    precisions: tuple[float, ...] = option(
+        PRECISIONS, "precisions beta (inverse temperatures) of the grid"
+    )
+    epochs: int = option(5000, "training epochs on the 10 digits, one random digit each")
+    steps_per_epoch: int = option(10, "stochastic update steps per training epoch")
+    learning_rate: float = option(0.001, "learning rate of the local predictive coupling rule")
+    trials: int = option(100, "noisy retrieval / generalisation trials per network and score")
+    eval_steps: int = option(100, "stochastic steps per retrieval / generalisation trial")
+    baseline_norms: tuple[float, ...] = option(
+        tuple(float(f"{v:.3g}") for v in np.logspace(0, 2, 13)),
+        "Frobenius norms ||J|| of the Hebbian and projector baselines",
+    )
+    device: str = option("cpu", "torch device of the ensembles (cpu, cuda, ...)")
 
     def __post_init__(self) -> None:
         for name in ("epochs", "steps_per_epoch", "trials", "eval_steps"):
@@ -183,6 +169,7 @@ def _baselines(stages, config, patterns):
 
 
 def run(config: RegimesConfig, folder: RunFolder, progress: bool = True) -> dict:
+    """The stages in turn (see the module docstring); result.json is rewritten after each."""
     stages = Stages(folder)
     train, test, _ = digit_patterns()
     patterns = (train.to(config.device), test.to(config.device))
@@ -206,6 +193,7 @@ def run(config: RegimesConfig, folder: RunFolder, progress: bool = True) -> dict
         }
         for case in CASES
     }
+    folder.write_result(summarise(config, cases))
     evidence, precision, _ = CASES["balanced"]
     n = len(config.case_seeds)
     cases["balanced, paper's prediction"] = _train_and_score(
@@ -219,6 +207,7 @@ def run(config: RegimesConfig, folder: RunFolder, progress: bool = True) -> dict
         progress,
         prediction="paper",
     )
+    folder.write_result(summarise(config, cases))
     grid = None
     if config.grid:
         pairs = [(e, p) for e in config.evidence_levels for p in config.precisions]
@@ -232,10 +221,9 @@ def run(config: RegimesConfig, folder: RunFolder, progress: bool = True) -> dict
             patterns,
             progress,
         )
-    baselines = _baselines(stages, config, patterns)
-    result = summarise(config, cases, grid, baselines)
+        folder.write_result(summarise(config, cases, grid))
+    result = summarise(config, cases, grid, _baselines(stages, config, patterns))
     folder.write_result(result)
-    plot(result, folder)
     return result
 
 
@@ -249,7 +237,9 @@ def _mean_sd(values: list[float]) -> dict:
     }
 
 
-def summarise(config, cases, grid, baselines) -> dict:
+def summarise(config, cases, grid=None, baselines=None) -> dict:
+    """The result of the stages done so far: per case mean +- sd over seeds next to the
+    authors' saved output, the grid's metric maps and the best baseline per kind."""
     result = {"experiment": "free-energy-regimes", "config": to_dict(config), "cases": {}}
     for case, values in cases.items():
         paper = CASES.get(case, (None, None, {}))[2]
@@ -267,12 +257,15 @@ def summarise(config, cases, grid, baselines) -> dict:
             "train": grid["train_seconds"],
             "evaluate": grid["evaluate_seconds"],
         }
-    best = {}
-    for kind in ("hebbian", "projector"):
-        rows = [i for i, k in enumerate(baselines["kind"]) if k == kind]
-        top = max(rows, key=lambda i: baselines["retrieval"][i] + baselines["generalization"][i])
-        best[kind] = {m: baselines[m][top] for m in (*METRICS, "norm")}
-    result["baselines"] = {"best": best, "all": baselines}
+    if baselines is not None:
+        best = {}
+        for kind in ("hebbian", "projector"):
+            rows = [i for i, k in enumerate(baselines["kind"]) if k == kind]
+            top = max(
+                rows, key=lambda i: baselines["retrieval"][i] + baselines["generalization"][i]
+            )
+            best[kind] = {m: baselines[m][top] for m in (*METRICS, "norm")}
+        result["baselines"] = {"best": best, "all": baselines}
     _, off_diagonal = analysis.data_orthogonality(digit_patterns()[0])
     result["data_orthogonality"] = {"coded": 29.9374, "distinct_pairs": off_diagonal}
     return result
@@ -303,7 +296,7 @@ def summary(result: dict) -> str:
         f"data orthogonality: {data['coded']:.2f} as coded, "
         f"{data['distinct_pairs']:.2f} over distinct pairs"
     )
-    for kind, best in result["baselines"]["best"].items():
+    for kind, best in result.get("baselines", {}).get("best", {}).items():
         lines.append(
             f"{kind} baseline (best ||J|| = {best['norm']:.3g}): "
             f"retrieval {best['retrieval']:.3f}, generalization {best['generalization']:.3f}, "
@@ -318,36 +311,48 @@ def summary(result: dict) -> str:
     return "\n".join(lines)
 
 
-def plot(result: dict, folder: RunFolder) -> None:
-    config = result["config"]
+def plot(folder: RunFolder) -> None:
+    """``regimes.png`` once the grid is done, ``baselines.png`` once the baselines are."""
+    result = folder.read_result()
     if "grid" in result:
-        fig, axes = plt.subplots(1, 4, figsize=(17, 3.8))
-        temperature = 1 / np.array(config["precisions"])
-        evidence = np.array(config["evidence_levels"])
-        styles = {
-            "retrieval": ("RdBu_r", (-0.36, 0.36)),
-            "generalization": ("RdBu_r", (-0.08, 0.08)),
-            "orthogonality": ("viridis_r", (0, 60)),
-            "attractor_count": ("viridis", (1, 10)),
-        }
-        for ax, metric in zip(axes, METRICS, strict=True):
-            values = np.array(result["grid"][metric], dtype=float)
-            cmap, (low, high) = styles[metric]
-            # undefined orthogonality (a single attractor) is drawn at the top of the scale
-            smooth = median_filter(np.nan_to_num(values, nan=high), size=3, mode="nearest")
-            mesh = ax.pcolormesh(
-                temperature, evidence, smooth, cmap=cmap, vmin=low, vmax=high, shading="nearest"
-            )
-            ax.set_xscale("log")
-            ax.set_xlabel("temperature 1 / precision")
-            ax.set_ylabel("evidence")
-            ax.set_title(metric.replace("_", " "))
-            fig.colorbar(mesh, ax=ax)
-        fig.tight_layout()
-        folder.save_figure(fig, "regimes.png")
-        plt.close(fig)
+        _plot_grid(result, folder)
+    if "baselines" in result:
+        _plot_baselines(result, folder)
+
+
+def _plot_grid(result: dict, folder: RunFolder) -> None:
+    """The paper's figure of simulation 2: each metric over temperature x evidence."""
+    config = result["config"]
+    fig, axes = figure(1, 4, size=(17, 3.8))
+    temperature = 1 / np.array(config["precisions"])
+    evidence = np.array(config["evidence_levels"])
+    styles = {
+        "retrieval": ("RdBu_r", (-0.36, 0.36)),
+        "generalization": ("RdBu_r", (-0.08, 0.08)),
+        "orthogonality": ("viridis_r", (0, 60)),
+        "attractor_count": ("viridis", (1, 10)),
+    }
+    for ax, metric in zip(axes, METRICS, strict=True):
+        values = np.array(result["grid"][metric], dtype=float)
+        cmap, (low, high) = styles[metric]
+        # undefined orthogonality (a single attractor) is drawn at the top of the scale
+        smooth = median_filter(np.nan_to_num(values, nan=high), size=3, mode="nearest")
+        mesh = ax.pcolormesh(
+            temperature, evidence, smooth, cmap=cmap, vmin=low, vmax=high, shading="nearest"
+        )
+        ax.set_xscale("log")
+        ax.set_xlabel("temperature 1 / precision")
+        ax.set_ylabel("evidence")
+        ax.set_title(metric.replace("_", " "))
+        fig.colorbar(mesh, ax=ax)
+    fig.tight_layout()
+    folder.save_figure(fig, "regimes.png")
+
+
+def _plot_baselines(result: dict, folder: RunFolder) -> None:
+    """Hebbian and projector couplings vs their norm, the learned balanced case dashed."""
     baselines = result["baselines"]["all"]
-    fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
+    fig, axes = figure(1, 3, size=(13, 3.6))
     balanced = result["cases"]["balanced"]
     for ax, metric in zip(axes, ("retrieval", "generalization", "attractor_count"), strict=True):
         for kind in ("hebbian", "projector"):
@@ -365,7 +370,6 @@ def plot(result: dict, folder: RunFolder) -> None:
     axes[0].legend(fontsize=8)
     fig.tight_layout()
     folder.save_figure(fig, "baselines.png")
-    plt.close(fig)
 
 
 def quick() -> RegimesConfig:
@@ -380,6 +384,16 @@ register(
         RegimesConfig,
         run,
         summary,
-        quick,
+        quick=quick,
+        plot=plot,
+        tiny=lambda: RegimesConfig(
+            case_seeds=(0,),
+            epochs=40,
+            trials=4,
+            eval_steps=10,
+            evidence_levels=(5.0, 11.0),
+            precisions=(0.05, 0.2),
+            baseline_norms=(5.0, 20.0),
+        ),
     )
 )

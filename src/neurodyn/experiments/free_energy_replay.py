@@ -6,6 +6,10 @@ with zero bias. The authors' notebook switches to precision 1 for this free run,
 the paper says nothing changes; both are run, one ensemble member per (seed, replay
 precision). Measured: the correlation of the upper-triangle couplings before and after
 (paper 0.97), and retrieval, generalisation and attractors before and after.
+
+Two stages, each checkpointed: ``run`` writes ``result.json`` and the first member's
+couplings to ``arrays.safetensors`` after training (``before``) and again after the
+replay (``after``); ``plot`` draws ``replay.png`` from what exists.
 """
 
 from __future__ import annotations
@@ -17,10 +21,11 @@ import torch
 
 from neurodyn.analysis import attractors as analysis
 from neurodyn.checks import check_positive_int
-from neurodyn.config import to_dict
+from neurodyn.config import option, to_dict
 from neurodyn.experiments import Experiment, register
 from neurodyn.experiments._stages import Stages
 from neurodyn.networks.attractor import FreeEnergyAttractorNetwork
+from neurodyn.plotting import figure
 from neurodyn.rules.free_energy import FreeEnergyRule
 from neurodyn.runs import RunFolder
 from neurodyn.tasks.digits import digit_patterns
@@ -28,15 +33,17 @@ from neurodyn.tasks.digits import digit_patterns
 
 @dataclass(frozen=True)
 class ReplayConfig:
-    seeds: tuple[int, ...] = (0, 1, 2)
-    evidence: float = 11.0
-    precision: float = 0.1668
-    replay_precisions: tuple[float, ...] = (1.0, 0.1668)
-    learning_rate: float = 0.001
-    epochs: int = 5000
-    steps_per_epoch: int = 10
-    replay_steps: int = 50_000
-    trials: int = 100
+    seeds: tuple[int, ...] = option((0, 1, 2), "seeds; one network per (seed, replay precision)")
+    evidence: float = option(11.0, "evidence: the bias is evidence x digit while shown")
+    precision: float = option(0.1668, "precision beta (inverse temperature) during training")
+    replay_precisions: tuple[float, ...] = option(
+        (1.0, 0.1668), "precisions of the free run (notebook: 1; paper: unchanged)"
+    )
+    learning_rate: float = option(0.001, "learning rate of the local predictive coupling rule")
+    epochs: int = option(5000, "training epochs on the 10 digits, one random digit each")
+    steps_per_epoch: int = option(10, "stochastic update steps per training epoch")
+    replay_steps: int = option(50_000, "steps of replay: learning on at zero bias")
+    trials: int = option(100, "noisy retrieval / generalisation trials per member and score")
 
     def __post_init__(self) -> None:
         for name in ("epochs", "steps_per_epoch", "replay_steps", "trials"):
@@ -52,6 +59,8 @@ def _upper(couplings: torch.Tensor) -> torch.Tensor:
 
 
 def run(config: ReplayConfig, folder: RunFolder, progress: bool = True) -> dict:
+    """Train on the digits (stage ``train``), score, replay with learning at zero bias
+    (stage ``replay``) and score again; result.json is written after each stage."""
     stages = Stages(folder)
     train, test, _ = digit_patterns()
     pairs = [(seed, beta) for beta in config.replay_precisions for seed in config.seeds]
@@ -79,6 +88,15 @@ def run(config: ReplayConfig, folder: RunFolder, progress: bool = True) -> dict:
         seeds=seeds,
         trials=config.trials,
     )
+    result = {
+        "experiment": "free-energy-replay",
+        "config": to_dict(config),
+        "members": [{"seed": s, "replay_precision": p} for s, p in pairs],
+        "paper_correlation": 0.97,
+        "before": metrics_before.as_lists(),
+    }
+    folder.write_arrays({"before": before[0]})
+    folder.write_result(result)
     replayer = FreeEnergyAttractorNetwork(
         64, ensemble_size=len(pairs), precision=[beta for _, beta in pairs]
     )
@@ -111,22 +129,26 @@ def run(config: ReplayConfig, folder: RunFolder, progress: bool = True) -> dict:
     correlation = [
         float(torch.corrcoef(torch.stack([x, y]))[0, 1]) for x, y in zip(a, b, strict=True)
     ]
-    result = {
-        "experiment": "free-energy-replay",
-        "config": to_dict(config),
-        "members": [{"seed": s, "replay_precision": p} for s, p in pairs],
-        "coupling_correlation": correlation,
-        "paper_correlation": 0.97,
-        "norm_ratio": (after.norm(dim=(1, 2)) / before.norm(dim=(1, 2))).tolist(),
-        "before": metrics_before.as_lists(),
-        "after": metrics_after.as_lists(),
-    }
+    result.update(
+        coupling_correlation=correlation,
+        norm_ratio=(after.norm(dim=(1, 2)) / before.norm(dim=(1, 2))).tolist(),
+        after=metrics_after.as_lists(),
+    )
+    folder.write_arrays({"before": before[0], "after": after[0]})
     folder.write_result(result)
-    plot(result, before[0], after[0], folder)
     return result
 
 
+SCORES = (  # (name in the summary, key of the scores)
+    ("retrieval", "retrieval"),
+    ("generalization", "generalization"),
+    ("attractors", "attractor_count"),
+)
+
+
 def summary(result: dict) -> str:
+    """Per replay precision, means over seeds: the coupling correlation before/after and
+    the scores before -> after (before only while the replay stage is running)."""
     lines = []
     for beta in result["config"]["replay_precisions"]:
         rows = [i for i, m in enumerate(result["members"]) if m["replay_precision"] == beta]
@@ -134,14 +156,14 @@ def summary(result: dict) -> str:
         def mean(values, rows=rows):
             return float(np.nanmean([values[i] for i in rows]))
 
+        if "after" not in result:
+            scores = ", ".join(f"{name} {mean(result['before'][key]):.3f}" for name, key in SCORES)
+            lines.append(f"trained (replay at precision {beta:g} not finished): {scores}")
+            continue
         correlation = mean(result["coupling_correlation"])
         changes = ", ".join(
             f"{name} {mean(result['before'][key]):.3f} -> {mean(result['after'][key]):.3f}"
-            for name, key in (
-                ("retrieval", "retrieval"),
-                ("generalization", "generalization"),
-                ("attractors", "attractor_count"),
-            )
+            for name, key in SCORES
         )
         lines.append(
             f"replay at precision {beta:g}: J before/after r = {correlation:.3f} (paper 0.97), "
@@ -150,24 +172,33 @@ def summary(result: dict) -> str:
     return "\n".join(lines)
 
 
-def plot(result, before, after, folder: RunFolder) -> None:
-    fig, axes = plt.subplots(1, 3, figsize=(13, 4))
+def plot(folder: RunFolder) -> None:
+    """``replay.png`` (the paper's figure of simulation 4), first member: J before and
+    after replay on one colour scale, and the upper-triangle couplings after vs before.
+    Before the replay stage has finished, only the first panel is drawn."""
+    result = folder.read_result()
+    arrays = folder.read_arrays()
+    fig, axes = figure(1, 3, size=(13, 4))
+    before, after = arrays["before"], arrays.get("after")
     limit = float(before.abs().max())
     for ax, (name, J) in zip(
         axes, (("before replay", before), ("after replay", after)), strict=False
     ):
-        ax.imshow(J.T.numpy(), cmap="RdBu_r", vmin=-limit, vmax=limit)
-        ax.set_title(name)
         ax.set_axis_off()
-    a, b = _upper(before[None])[0].numpy(), _upper(after[None])[0].numpy()
-    axes[2].scatter(a, b, s=2, alpha=0.4)
-    axes[2].plot([a.min(), a.max()], [a.min(), a.max()], "k--", linewidth=1)
-    axes[2].set_xlabel("J before")
-    axes[2].set_ylabel("J after")
-    axes[2].set_title(f"r = {result['coupling_correlation'][0]:.3f}")
+        if J is not None:
+            ax.imshow(J.T.numpy(), cmap="RdBu_r", vmin=-limit, vmax=limit)
+            ax.set_title(name)
+    if after is None:
+        axes[2].set_axis_off()
+    else:
+        a, b = _upper(before[None])[0].numpy(), _upper(after[None])[0].numpy()
+        axes[2].scatter(a, b, s=2, alpha=0.4)
+        axes[2].plot([a.min(), a.max()], [a.min(), a.max()], "k--", linewidth=1)
+        axes[2].set_xlabel("J before")
+        axes[2].set_ylabel("J after")
+        axes[2].set_title(f"r = {result['coupling_correlation'][0]:.3f}")
     fig.tight_layout()
     folder.save_figure(fig, "replay.png")
-    plt.close(fig)
 
 
 register(
@@ -177,6 +208,8 @@ register(
         ReplayConfig,
         run,
         summary,
-        lambda: ReplayConfig(seeds=(0,), replay_precisions=(1.0,)),
+        quick=lambda: ReplayConfig(seeds=(0,), replay_precisions=(1.0,)),
+        plot=plot,
+        tiny=lambda: ReplayConfig(seeds=(0,), epochs=40, replay_steps=200, trials=4),
     )
 )

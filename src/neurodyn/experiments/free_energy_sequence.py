@@ -7,6 +7,9 @@ Spec ``free-energy-attractor.md`` section 4. Digits 1, 2, 3 (training images 1-3
 three digits and their correlation with them; and a free run (zero bias, precision 1,
 100 stochastic steps from the final state) whose dominant digit (highest correlation)
 should cycle 1 -> 2 -> 3.
+
+``run`` writes the numbers to ``result.json`` and the first seed's couplings and free-run
+correlations to ``arrays.safetensors``; ``plot`` draws ``sequence.png`` from them.
 """
 
 from __future__ import annotations
@@ -19,9 +22,10 @@ import torch
 from neurodyn import rng
 from neurodyn.analysis import attractors as analysis
 from neurodyn.checks import check_positive_int
-from neurodyn.config import to_dict
+from neurodyn.config import option, to_dict
 from neurodyn.experiments import Experiment, register
 from neurodyn.networks.attractor import FreeEnergyAttractorNetwork
+from neurodyn.plotting import figure
 from neurodyn.rules.free_energy import FreeEnergyRule
 from neurodyn.runs import RunFolder
 from neurodyn.tasks.digits import digit_patterns
@@ -30,12 +34,14 @@ from neurodyn.training.attractor import learn_patterns
 
 @dataclass(frozen=True)
 class SequenceConfig:
-    seeds: tuple[int, ...] = (0, 1, 2, 3, 4)
-    evidence: float = 20.0
-    precision: float = 1.0
-    learning_rate: float = 0.001
-    iterations: int = 2000
-    free_steps: int = 100
+    seeds: tuple[int, ...] = option(
+        (0, 1, 2, 3, 4), "seeds, one network (ensemble member) each; figures show the first"
+    )
+    evidence: float = option(20.0, "evidence: the bias is evidence x digit while shown")
+    precision: float = option(1.0, "precision beta (inverse temperature), training and free run")
+    learning_rate: float = option(0.001, "learning rate of the local predictive coupling rule")
+    iterations: int = option(2000, "training steps, one digit each in the order 1->2->3->1...")
+    free_steps: int = option(100, "stochastic steps of the free run at zero bias")
 
     def __post_init__(self) -> None:
         check_positive_int("iterations", self.iterations)
@@ -59,6 +65,8 @@ def cycle_statistics(dominant: np.ndarray) -> dict:
 
 
 def run(config: SequenceConfig, folder: RunFolder, progress: bool = True) -> dict:
+    """Learn the cyclic digit sequence in every member; measure the asymmetry, the fixed
+    points of J+ and the order of the dominant digits along a free run."""
     train, _, _ = digit_patterns()
     digits = train[1:4]
     seeds = list(config.seeds)
@@ -107,8 +115,8 @@ def run(config: SequenceConfig, folder: RunFolder, progress: bool = True) -> dic
         "symmetric_distinct_fixed_points": analysis.count_distinct(fixed).tolist(),
         "free_run": cycles,
     }
+    folder.write_arrays({"couplings": couplings[0], "correlation": correlation[0]})
     folder.write_result(result)
-    plot(result, couplings[0], correlation[0], folder)
     return result
 
 
@@ -127,11 +135,15 @@ def summary(result: dict) -> str:
     return "\n".join(lines)
 
 
-def plot(result, couplings, correlation, folder: RunFolder) -> None:
-    J = couplings.T.numpy()  # paper layout J[i, j]
-    correlation = correlation.numpy()
+def plot(folder: RunFolder) -> None:
+    """``sequence.png`` (the paper's figure of simulation 3), first seed: J, its symmetric
+    and antisymmetric parts, and each digit's correlation with the free-run state."""
+    result = folder.read_result()
+    arrays = folder.read_arrays()
+    J = arrays["couplings"].T.numpy()  # paper layout J[i, j]
+    correlation = arrays["correlation"].numpy()
     parts = {"J": J, "symmetric part": 0.5 * (J + J.T), "antisymmetric part": 0.5 * (J - J.T)}
-    fig, axes = plt.subplots(1, 4, figsize=(17, 3.8), gridspec_kw={"width_ratios": [1, 1, 1, 2]})
+    fig, axes = figure(1, 4, size=(17, 3.8), gridspec_kw={"width_ratios": [1, 1, 1, 2]})
     limit = float(abs(J).max())
     for ax, (name, matrix) in zip(axes, parts.items(), strict=False):
         ax.imshow(matrix, cmap="RdBu_r", vmin=-limit, vmax=limit)
@@ -145,7 +157,6 @@ def plot(result, couplings, correlation, folder: RunFolder) -> None:
     fig.suptitle(f"sequence 1->2->3: asymmetry {result['asymmetry'][0]:.3f}")
     fig.tight_layout(rect=(0, 0, 1, 0.93))
     folder.save_figure(fig, "sequence.png")
-    plt.close(fig)
 
 
 register(
@@ -155,6 +166,8 @@ register(
         SequenceConfig,
         run,
         summary,
-        lambda: SequenceConfig(),
+        quick=lambda: SequenceConfig(),
+        plot=plot,
+        tiny=lambda: SequenceConfig(seeds=(0,), iterations=150, free_steps=20),
     )
 )

@@ -36,12 +36,16 @@ alternative, P stored in >= 50% of seeds, is not used), an epoch budget of 100 (
 measured P_max grows with it), 3 candidates per round, ceiling 5 H (a P_max censored by it
 is flagged ``at_ceiling``), resolution 1% of H. Each round's brackets are checkpointed: a
 resumed run redoes at most the interrupted round, with the same numbers.
+
+``run`` rewrites ``result.json`` and ``metrics.csv`` (one row per tested pattern count)
+after every (L, H) search, so that a half-finished run can be drawn; ``plot`` draws
+``capacity.png`` from result.json.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
@@ -49,14 +53,17 @@ from tqdm.auto import tqdm
 
 from neurodyn.analysis.capacity import capacity_slope, search_capacity
 from neurodyn.checks import check_positive_int
-from neurodyn.config import to_dict
+from neurodyn.config import option, to_dict
 from neurodyn.experiments import Experiment, register
 from neurodyn.experiments._stages import Stages
 from neurodyn.experiments._steering_training import (
     SteeringRuleFields,
+    check_fields,
     shared_fields,
+    shared_option,
 )
 from neurodyn.networks.binary import BinarySteeringNetwork
+from neurodyn.plotting import colormap, figure
 from neurodyn.rules.steering import SteeringRule
 from neurodyn.runs import RunFolder
 from neurodyn.tasks.patterns import random_associations
@@ -73,30 +80,41 @@ PAPER = {
 class SteeringCapacityConfig(SteeringRuleFields):
     """Defaults: the inferred protocol of the module docstring."""
 
-    widths: tuple[int, ...] = (100, 200, 400, 800)
-    depths: tuple[int, ...] = (1, 2, 3, 4, 5, 6, 7)
-    seeds: tuple[int, ...] = (0, 1, 2)
-    input_ratio: float = 1.0
-    num_classes: int = 10
-    self_coupling: float = 0.5
-    ferromagnetic_strength: float = 1.0
-    input_strength: float = 5.0
-    feedback_skip_strength: float = 0.9
-    readout_skip_strength: float = 1.0
-    readout_skip_learning_rate: float = 0.1
-    clamped_sweeps: int = 5
-    epochs: int = 100
-    candidates: int = 3
-    load_ceiling: float = 5.0
-    resolution: float = 0.01
+    widths: tuple[int, ...] = option((100, 200, 400, 800), "H values, hidden units per layer")
+    depths: tuple[int, ...] = option((1, 2, 3, 4, 5, 6, 7), "L values, hidden layers")
+    seeds: tuple[int, ...] = option(
+        (0, 1, 2), "seeds; each fixes the patterns (shared by the depths) and the initial weights"
+    )
+    input_ratio: float = option(1.0, "N / H, input bits per hidden unit")
+    num_classes: int = option(10, "C, classes of the uniformly random labels (readout units)")
+    self_coupling: float = option(0.5, "J_D, fixed diagonal of every layer's J")
+    ferromagnetic_strength: float = option(
+        1.0, "lambda, one-to-one couplings between consecutive layers"
+    )
+    input_strength: float = option(5.0, "lambda_x, scale of every layer's input skip W_in")
+    feedback_skip_strength: float = shared_option(0.9, "feedback_skip_strength")
+    readout_skip_strength: float = shared_option(1.0, "readout_skip_strength")
+    readout_skip_learning_rate: float = shared_option(0.1, "readout_skip_learning_rate")
+    clamped_sweeps: int = option(
+        5, "clamped sweeps after the L warm-up sweeps (as many free ones follow; eval: L + this)"
+    )
+    epochs: int = option(
+        100, "epoch budget: P is stored if all P associations are recalled after some epoch"
+    )
+    candidates: int = option(3, "k, pattern counts tested per search round (1: bisection)")
+    load_ceiling: float = option(
+        5.0, "P / H at the top of the search, assumed not stored (never tested)"
+    )
+    resolution: float = option(
+        0.01, "width of the final P_max bracket as a fraction of H (at least 1 pattern)"
+    )
 
     def __post_init__(self) -> None:
-        for name in ("num_classes", "clamped_sweeps", "epochs", "batch_size", "candidates"):
-            check_positive_int(name, getattr(self, name))
-        for name in ("widths", "depths", "seeds"):
-            values = getattr(self, name)
-            if not values or len(set(values)) != len(values):
-                raise ValueError(f"{name} must list at least one value, without repeats")
+        check_fields(
+            self,
+            positive=("num_classes", "clamped_sweeps", "epochs", "batch_size", "candidates"),
+            lists=("widths", "depths", "seeds"),
+        )
         for width in self.widths:
             check_positive_int("widths entries", width)
             if self.ceiling(width) <= self.batch_size:
@@ -212,33 +230,36 @@ def _search(
 
 
 def run(config: SteeringCapacityConfig, folder: RunFolder, progress: bool = True) -> dict:
+    """Search P_max at every (L, H) in turn; result.json and metrics.csv after each search."""
     stages = Stages(folder)
     bar = tqdm(disable=not progress, unit="epoch", dynamic_ncols=True, mininterval=1.0)
-    searches = [
-        _search(config, depth, width, stages, bar)
-        for depth in config.depths
-        for width in config.widths
-    ]
+    searches = []
+    for depth in config.depths:
+        for width in config.widths:
+            searches.append(_search(config, depth, width, stages, bar))
+            folder.write_metrics(
+                [
+                    {"depth": s["depth"], "width": s["width"], "round": k + 1} | test
+                    for s in searches
+                    for k, tests in enumerate(s["rounds"])
+                    for test in tests
+                ]
+            )
+            result = summarise(config, searches)
+            folder.write_result(result)
     bar.close()
-    folder.write_metrics(
-        [
-            {"depth": s["depth"], "width": s["width"], "round": k + 1} | test
-            for s in searches
-            for k, tests in enumerate(s["rounds"])
-            for test in tests
-        ]
-    )
-    result = summarise(config, searches)
-    folder.write_result(result)
-    plot(result, folder)
     return result
 
 
 def summarise(config: SteeringCapacityConfig, searches: list[dict]) -> dict:
-    """P_max per depth, width and seed; slope per depth next to the thesis."""
+    """P_max per depth, width and seed; slope per depth next to the thesis. ``searches``
+    may be the finished ones of a half-finished run: a depth is reported once one of its
+    widths is done, its slope once two are."""
     capacities, slopes = {}, {}
     for depth in config.depths:
         mine = sorted((s for s in searches if s["depth"] == depth), key=lambda s: s["width"])
+        if not mine:
+            continue
         per_seed = np.array([s["lower"] for s in mine]).T  # (seeds, widths)
         capacities[str(depth)] = {
             "widths": [s["width"] for s in mine],
@@ -249,7 +270,7 @@ def summarise(config: SteeringCapacityConfig, searches: list[dict]) -> dict:
                 any(up == config.ceiling(s["width"]) for up in s["upper"]) for s in mine
             ],
         }
-        if len(config.widths) > 1:
+        if len(mine) > 1:
             slopes[str(depth)] = capacity_slope(capacities[str(depth)]["widths"], per_seed)
     return {
         "experiment": "steering-capacity",
@@ -281,11 +302,13 @@ def summary(result: dict) -> str:
     return "\n".join(lines)
 
 
-def plot(result: dict, folder: RunFolder) -> None:
-    """``capacity.png``: P_max vs H per depth with the fitted lines; slope vs depth."""
-    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.5))
-    colors = plt.cm.viridis(np.linspace(0, 0.9, len(result["capacities"])))
-    for color, (depth, row) in zip(colors, result["capacities"].items(), strict=True):
+def plot(folder: RunFolder) -> None:
+    """``capacity.png``: P_max vs H per depth (mean +- standard error over seeds) with the
+    fitted lines; the slope vs depth next to the thesis's values."""
+    result = folder.read_result()
+    fig, (left, right) = figure(1, 2, size=(12, 4.5))
+    shades = colormap("viridis")(np.linspace(0, 0.9, len(result["capacities"])))
+    for color, (depth, row) in zip(shades, result["capacities"].items(), strict=True):
         widths, values = np.array(row["widths"]), np.array(row["per_seed"])
         errors = values.std(0, ddof=1) / math.sqrt(len(values)) if len(values) > 1 else None
         left.errorbar(widths, values.mean(0), yerr=errors, fmt="o", color=color, capsize=2)
@@ -326,7 +349,6 @@ def plot(result: dict, folder: RunFolder) -> None:
     right.grid(alpha=0.3)
     fig.tight_layout()
     folder.save_figure(fig, "capacity.png")
-    plt.close(fig)
 
 
 def quick() -> SteeringCapacityConfig:
@@ -341,6 +363,13 @@ def quick() -> SteeringCapacityConfig:
     )
 
 
+def tiny() -> SteeringCapacityConfig:
+    """Seconds: :func:`quick` at H in {16, 24}, 4 epochs, B = 4, ceiling 2 H, 20% resolution."""
+    return replace(
+        quick(), widths=(16, 24), epochs=4, batch_size=4, load_ceiling=2.0, resolution=0.2
+    )
+
+
 register(
     Experiment(
         "steering-capacity",
@@ -348,6 +377,8 @@ register(
         SteeringCapacityConfig,
         run,
         summary,
-        quick,
+        plot=plot,
+        tiny=tiny,
+        quick=quick,
     )
 )

@@ -31,6 +31,9 @@ budget and seed list for the whole ensemble). The thesis reports the best epoch'
 accuracy (``max_eval_acc``), and so does the headline here; final accuracies are kept too.
 At the defaults the ensemble has 294 members of 2 x 1600^2 couplings (6 GB in float32):
 a GPU run, or narrow the grids.
+
+``run`` writes ``metrics.csv`` (accuracies per member and epoch) and ``result.json`` after
+every epoch; ``plot`` draws ``substitution.png`` and ``phase_diagram.png`` from result.json.
 """
 
 from __future__ import annotations
@@ -41,18 +44,20 @@ from dataclasses import dataclass
 import numpy as np
 
 from neurodyn.checks import check_positive_int
-from neurodyn.config import to_dict
+from neurodyn.config import option, to_dict
 from neurodyn.experiments import Experiment, register
 from neurodyn.experiments._steering_training import (
+    TINY_DATA,
     EntangledMNISTFields,
     SteeringRuleFields,
     accuracy_summary,
-    check_dataset,
-    load_data,
+    check_fields,
     shared_fields,
+    shared_option,
     train_in_folder,
 )
 from neurodyn.networks.binary import BinarySteeringNetwork
+from neurodyn.plotting import colors, figure
 from neurodyn.rules.steering import SteeringRule
 from neurodyn.runs import RunFolder
 
@@ -75,46 +80,47 @@ LOW_LAMBDA, HIGH_LAMBDA = 1.0, 3.0  # the headline's "lambda <= 1 fails, lambda 
 class SteeringDepthConfig(SteeringRuleFields, EntangledMNISTFields):
     """Defaults: the authors' ``lambda_advantage`` configuration (module docstring)."""
 
-    ferromagnetic_strengths: tuple[float, ...] = tuple(0.5 * k for k in range(11))
-    phase_self_couplings: tuple[float, ...] = tuple(round(0.1 * k, 1) for k in range(8))
-    phase_ferromagnetic_strengths: tuple[float, ...] = (0.0, 1.0, 2.0, 3.0, 4.0, 5.0)
-    input_strengths: tuple[float, ...] = (2.0, 5.0)
-    seeds: tuple[int, ...] = (0, 1, 2)
-    hidden_size: int = 1600
-    num_layers: int = 2
-    feedback_skip_strength: float = 0.9
-    readout_skip_strength: float = 1.0
-    update_probability: float = 0.85
-    dynamics: str = "synchronous"
-    readout_skip_learning_rate: float = 0.1
-    train_sweeps: int = 7
-    eval_sweeps: int = 7
-    epochs: int = 30
+    ferromagnetic_strengths: tuple[float, ...] = option(
+        tuple(0.5 * k for k in range(11)),
+        "lambda values of the substitution sweep (at J_D = 0), inter-layer couplings",
+    )
+    phase_self_couplings: tuple[float, ...] = option(
+        tuple(round(0.1 * k, 1) for k in range(8)), "J_D values, the phase diagram's rows"
+    )
+    phase_ferromagnetic_strengths: tuple[float, ...] = option(
+        (0.0, 1.0, 2.0, 3.0, 4.0, 5.0), "lambda values, the phase diagram's columns"
+    )
+    input_strengths: tuple[float, ...] = option(
+        (2.0, 5.0), "lambda_x values (scale of every layer's W_in); both sweeps run at each"
+    )
+    seeds: tuple[int, ...] = option((0, 1, 2), "network seeds per (J_D, lambda, lambda_x) point")
+    hidden_size: int = option(1600, "H, hidden units per layer")
+    num_layers: int = option(2, "L, hidden layers (at least 2: the links need a neighbour)")
+    feedback_skip_strength: float = shared_option(0.9, "feedback_skip_strength")
+    readout_skip_strength: float = shared_option(1.0, "readout_skip_strength")
+    update_probability: float = option(
+        0.85, "p_update, probability that a unit updates in a synchronous sweep (authors': 0.85)"
+    )
+    dynamics: str = shared_option("synchronous", "dynamics")
+    readout_skip_learning_rate: float = shared_option(0.1, "readout_skip_learning_rate")
+    train_sweeps: int = shared_option(7, "train_sweeps")
+    eval_sweeps: int = shared_option(7, "eval_sweeps")
+    epochs: int = shared_option(30, "epochs")
 
     def __post_init__(self) -> None:
-        for name in (
-            "input_bits",
-            "train_size",
-            "test_size",
-            "hidden_size",
-            "eval_sweeps",
-            "epochs",
-            "batch_size",
-        ):
-            check_positive_int(name, getattr(self, name))
+        check_fields(
+            self,
+            positive=("hidden_size", "eval_sweeps", "epochs", "batch_size"),
+            lists=(
+                "ferromagnetic_strengths",
+                "phase_self_couplings",
+                "phase_ferromagnetic_strengths",
+                "input_strengths",
+                "seeds",
+            ),
+        )
         check_positive_int("num_layers", self.num_layers, minimum=2)
         check_positive_int("train_sweeps", self.train_sweeps, minimum=self.num_layers + 1)
-        check_dataset(self.dataset)
-        for name in (
-            "ferromagnetic_strengths",
-            "phase_self_couplings",
-            "phase_ferromagnetic_strengths",
-            "input_strengths",
-            "seeds",
-        ):
-            values = getattr(self, name)
-            if not values or len(set(values)) != len(values):
-                raise ValueError(f"{name} must list at least one value, without repeats")
 
     def members(self) -> list[tuple[float, float, float, int]]:
         """(J_D, lambda, lambda_x, seed) of every member: the substitution sweep at J_D = 0,
@@ -155,28 +161,19 @@ def build(config: SteeringDepthConfig) -> tuple[BinarySteeringNetwork, SteeringR
 
 
 def run(config: SteeringDepthConfig, folder: RunFolder, progress: bool = True) -> dict:
-    data = load_data(config)
+    """Train every (J_D, lambda, lambda_x, seed) member; metrics.csv and result.json after
+    every epoch."""
     network, rule = build(config)
-
-    def report(rows: list[dict]) -> None:
-        result = summarise(config, rows)
-        folder.write_result(result)
-        plot(result, folder)
-
-    train_in_folder(
+    return train_in_folder(
+        config,
         network,
         rule,
-        data,
         folder,
         seeds=[member[3] for member in config.members()],
         names=config.member_names(),
-        epochs=config.epochs,
-        batch_size=config.batch_size,
-        eval_sweeps=config.eval_sweeps,
-        report=report,
+        summarise=summarise,
         progress=progress,
     )
-    return folder.read_result()
 
 
 def _cell(members: list[dict]) -> dict:
@@ -280,28 +277,27 @@ def summary(result: dict) -> str:
     return "\n".join(lines)
 
 
-def plot(result: dict, folder: RunFolder) -> None:
-    """``substitution.png`` (accuracy vs lambda at J_D = 0) and ``phase_diagram.png``."""
-    fig, ax = plt.subplots(figsize=(7, 4.5))
-    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-    for color, (x, curve) in zip(colors, result["substitution"].items(), strict=False):
+def plot(folder: RunFolder) -> None:
+    """``substitution.png`` (best-epoch accuracy vs lambda at J_D = 0, mean +- standard
+    error over seeds) and ``phase_diagram.png`` (best test accuracy over J_D x lambda)."""
+    result = folder.read_result()
+    _plot_substitution(result, folder)
+    _plot_phase_diagram(result["phase_diagram"], folder)
+
+
+def _plot_substitution(result: dict, folder: RunFolder) -> None:
+    fig, axes = figure(1, 1, size=(7, 4.5), squeeze=False)
+    ax = axes[0][0]
+    for color, (x, curve) in zip(colors(), result["substitution"].items(), strict=False):
         lam = [c["ferromagnetic_strength"] for c in curve]
-        for key, style, label in (
+        for key, style, kind in (
             ("best_test_accuracy", "o-", "test"),
             ("best_train_accuracy", "s--", "train"),
         ):
             errors = [c[f"{key}_standard_error"] or 0.0 for c in curve]
             values = [c[key] for c in curve]
-            ax.errorbar(
-                lam,
-                values,
-                yerr=errors,
-                fmt=style,
-                ms=4,
-                color=color,
-                capsize=2,
-                label=f"$\\lambda_x$={x} ({label})",
-            )
+            label = f"$\\lambda_x$={x} ({kind})"
+            ax.errorbar(lam, values, errors, fmt=style, ms=4, color=color, capsize=2, label=label)
     ax.axhline(PAPER["high_lambda"]["test"], color="grey", linestyle=":", label="thesis ~0.83")
     ax.axhspan(
         *PAPER["low_lambda"]["test"], color="grey", alpha=0.15, label="thesis, $\\lambda\\leq1$"
@@ -314,11 +310,11 @@ def plot(result: dict, folder: RunFolder) -> None:
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     folder.save_figure(fig, "substitution.png")
-    plt.close(fig)
 
-    diagram = result["phase_diagram"]
+
+def _plot_phase_diagram(diagram: dict, folder: RunFolder) -> None:
     grids = diagram["best_test_accuracy"]
-    fig, axes = plt.subplots(1, len(grids), figsize=(5.5 * len(grids), 4.5), squeeze=False)
+    fig, axes = figure(1, len(grids), size=(5.5 * len(grids), 4.5), squeeze=False)
     lam, self_couplings = diagram["ferromagnetic_strengths"], diagram["self_couplings"]
     for ax, (x, grid) in zip(axes[0], grids.items(), strict=True):
         image = ax.imshow(
@@ -326,15 +322,8 @@ def plot(result: dict, folder: RunFolder) -> None:
         )
         for r, row in enumerate(grid):
             for c, value in enumerate(row):
-                ax.text(
-                    c,
-                    r,
-                    f"{value:.2f}",
-                    ha="center",
-                    va="center",
-                    fontsize=7,
-                    color="white" if value < 0.5 else "black",
-                )
+                shade = "white" if value < 0.5 else "black"
+                ax.text(c, r, f"{value:.2f}", ha="center", va="center", fontsize=7, color=shade)
         ax.set_xticks(range(len(lam)), [f"{v:g}" for v in lam])
         ax.set_yticks(range(len(self_couplings)), [f"{v:g}" for v in self_couplings])
         ax.set_xlabel("ferromagnetic strength $\\lambda$")
@@ -343,7 +332,6 @@ def plot(result: dict, folder: RunFolder) -> None:
         fig.colorbar(image, ax=ax)
     fig.tight_layout()
     folder.save_figure(fig, "phase_diagram.png")
-    plt.close(fig)
 
 
 def quick() -> SteeringDepthConfig:
@@ -362,6 +350,21 @@ def quick() -> SteeringDepthConfig:
     )
 
 
+def tiny() -> SteeringDepthConfig:
+    """Seconds: H = 20 on 100 / 50 synthetic prototypes, 2 epochs, two seeds, lambda in
+    {0, 3} at J_D = 0 and J_D in {0, 0.5} at lambda = 3."""
+    return SteeringDepthConfig(
+        ferromagnetic_strengths=(0.0, 3.0),
+        phase_self_couplings=(0.0, 0.5),
+        phase_ferromagnetic_strengths=(3.0,),
+        input_strengths=(2.0,),
+        seeds=(0, 1),
+        hidden_size=20,
+        epochs=2,
+        **TINY_DATA,
+    )
+
+
 register(
     Experiment(
         "steering-depth",
@@ -369,6 +372,8 @@ register(
         SteeringDepthConfig,
         run,
         summary,
-        quick,
+        plot=plot,
+        tiny=tiny,
+        quick=quick,
     )
 )

@@ -10,26 +10,31 @@ ablation. Every (model, seed) pair is one member of a single ensemble.
 The authors run the random-features baseline with 2 training sweeps; with
 lambda_internal = 0 and no feedback the hidden state is sign(W_in x) after the first
 sweep whatever the budget, so sharing the full model's sweep budget changes nothing.
+
+``run`` writes ``metrics.csv`` (accuracies per member and epoch) and ``result.json`` after
+every epoch; ``plot`` draws ``accuracy.png`` from those two files.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import functools
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-from neurodyn.checks import check_positive_int
-from neurodyn.config import to_dict
+from neurodyn.config import option, to_dict
 from neurodyn.experiments import Experiment, register
 from neurodyn.experiments._steering_training import (
+    TINY_DATA,
     EntangledMNISTFields,
     SteeringRuleFields,
     accuracy_summary,
-    check_dataset,
-    load_data,
+    check_fields,
+    shared_option,
     train_in_folder,
 )
 from neurodyn.networks.binary import BinarySteeringNetwork
+from neurodyn.plotting import colors, figure
 from neurodyn.rules.steering import SteeringRule
 from neurodyn.runs import RunFolder
 
@@ -80,22 +85,41 @@ RULE_MEMBER_FIELDS = (
 class SteeringEMNISTConfig(SteeringRuleFields, EntangledMNISTFields):
     """Defaults: the spec's main configuration (``baseline_1layer_largeP``), seed 17."""
 
-    models: tuple[str, ...] = ("full", "random-features", "reservoir")
-    seeds: tuple[int, ...] = (17,)
-    hidden_size: int = 1600
-    num_layers: int = 1
-    self_coupling: float = 0.5
-    input_strength: float = 5.0
-    internal_strength: float = 1.0
-    ferromagnetic_strength: float = 0.0
-    tied_feedback: bool = True
-    dynamics: str = "synchronous"
-    train_sweeps: int = 5
-    eval_sweeps: int = 5
-    feedback_removal: str = "abrupt"
-    steered: bool = True
-    readout_label_quirk: bool = False
-    epochs: int = 30
+    models: tuple[str, ...] = option(
+        ("full", "random-features", "reservoir"),
+        "models trained side by side: full (learned J and W_in, steered), random-features "
+        "(lambda_internal = 0, no feedback), reservoir (fixed J, no feedback), "
+        "no-self-coupling (J_D = 0)",
+    )
+    seeds: tuple[int, ...] = option(
+        (17,), "network seeds; every (model, seed) pair is one ensemble member"
+    )
+    hidden_size: int = option(1600, "H, hidden units per layer (thesis main setting 1600)")
+    num_layers: int = option(1, "L, hidden layers in the chain")
+    self_coupling: float = option(0.5, "J_D, fixed diagonal of J (thesis main value 0.5)")
+    input_strength: float = option(5.0, "lambda_x, scale of the input weights W_in ~ N(0, 1/N)")
+    internal_strength: float = option(
+        1.0, "lambda_internal, multiplies J including J_D (0 gives random features)"
+    )
+    ferromagnetic_strength: float = option(
+        0.0, "lambda, one-to-one couplings between consecutive layers (L > 1)"
+    )
+    tied_feedback: bool = option(
+        True, "draw W_back and W_out from one Gaussian matrix, as the authors' code"
+    )
+    dynamics: str = shared_option("synchronous", "dynamics")
+    train_sweeps: int = shared_option(5, "train_sweeps")
+    eval_sweeps: int = shared_option(5, "eval_sweeps")
+    feedback_removal: str = option(
+        "abrupt", "how W_back leaves in the free phase: abrupt (authors' code) or ramp (linear)"
+    )
+    steered: bool = option(
+        True, "plasticity on the free state after the feedback is removed (false: clamped state)"
+    )
+    readout_label_quirk: bool = option(
+        False, "readout target r(r(y)) of the authors' code instead of +-1 (spec 3.1)"
+    )
+    epochs: int = shared_option(30, "epochs")
 
     def __post_init__(self) -> None:
         unknown = [m for m in self.models if m not in VARIANTS]
@@ -103,21 +127,14 @@ class SteeringEMNISTConfig(SteeringRuleFields, EntangledMNISTFields):
             raise ValueError(
                 f"models must be a non-empty subset of {list(VARIANTS)}, got {list(self.models)}"
             )
-        if not self.seeds:
-            raise ValueError("seeds must list at least one seed")
-        for name in (
-            "input_bits",
-            "train_size",
-            "test_size",
-            "hidden_size",
-            "num_layers",
-            "train_sweeps",
-            "eval_sweeps",
-            "epochs",
-            "batch_size",
-        ):
-            check_positive_int(name, getattr(self, name))
-        check_dataset(self.dataset)
+        check_fields(
+            self,
+            positive=(
+                *("hidden_size", "num_layers", "train_sweeps", "eval_sweeps"),
+                *("epochs", "batch_size"),
+            ),
+            lists=("seeds",),
+        )
 
     def members(self) -> list[tuple[str, int]]:
         return [(model, seed) for model in self.models for seed in self.seeds]
@@ -160,32 +177,31 @@ def build(config: SteeringEMNISTConfig) -> tuple[BinarySteeringNetwork, Steering
     return network, rule
 
 
-def run(config: SteeringEMNISTConfig, folder: RunFolder, progress: bool = True) -> dict:
-    data = load_data(config)
+def run(
+    config: SteeringEMNISTConfig,
+    folder: RunFolder,
+    progress: bool = True,
+    *,
+    experiment: str = "steering-emnist",
+) -> dict:
+    """Train every (model, seed) member; metrics.csv and result.json after every epoch.
+    ``experiment`` is the registered name the result carries (a baseline preset's)."""
     network, rule = build(config)
-
-    def report(rows: list[dict]) -> None:
-        result = summarise(config, rows)
-        folder.write_result(result)
-        plot(result, rows, folder)
-
-    train_in_folder(
+    return train_in_folder(
+        config,
         network,
         rule,
-        data,
         folder,
         seeds=[seed for _, seed in config.members()],
         names=config.member_names(),
-        epochs=config.epochs,
-        batch_size=config.batch_size,
-        eval_sweeps=config.eval_sweeps,
-        report=report,
+        summarise=functools.partial(summarise, experiment=experiment),
         progress=progress,
     )
-    return folder.read_result()
 
 
-def summarise(config: SteeringEMNISTConfig, rows: list[dict]) -> dict:
+def summarise(
+    config: SteeringEMNISTConfig, rows: list[dict], experiment: str = "steering-emnist"
+) -> dict:
     """Final and best-epoch accuracies per member and per model, next to the paper."""
     members = [
         {"name": name, "model": model, "seed": seed} | accuracy_summary(rows, name)
@@ -199,7 +215,7 @@ def summarise(config: SteeringEMNISTConfig, rows: list[dict]) -> dict:
             for key in ("final_test_accuracy", "best_test_accuracy", "final_train_accuracy")
         } | {"seeds": len(mine), "paper": PAPER[model]}
     return {
-        "experiment": "steering-emnist",
+        "experiment": experiment,
         "config": to_dict(config),
         "members": members,
         "models": models,
@@ -220,11 +236,13 @@ def summary(result: dict) -> str:
     return "\n".join(lines)
 
 
-def plot(result: dict, rows: list[dict], folder: RunFolder) -> None:
-    """Accuracy vs epoch (test solid, train dashed) per model, paper values dotted."""
-    fig, ax = plt.subplots(figsize=(7, 4.5))
-    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-    for color, model in zip(colors, result["models"], strict=False):
+def plot(folder: RunFolder) -> None:
+    """``accuracy.png``: accuracy vs epoch (test solid, train dashed) per model, the mean
+    over seeds with a min-max band, the thesis's test accuracy dotted."""
+    result, rows = folder.read_result(), folder.read_metrics()
+    fig, axes = figure(1, 1, size=(7, 4.5), squeeze=False)
+    ax = axes[0][0]
+    for color, model in zip(colors(), result["models"], strict=False):
         names = [m["name"] for m in result["members"] if m["model"] == model]
         for key, style in (("test_accuracy", "-"), ("train_accuracy", "--")):
             series = [[float(r[key]) for r in rows if r["member"] == n] for n in names]
@@ -232,7 +250,8 @@ def plot(result: dict, rows: list[dict], folder: RunFolder) -> None:
             values = np.array([s[:length] for s in series])
             epochs = np.arange(length)
             label = f"{model} ({key.split('_')[0]})"
-            ax.plot(epochs, values.mean(0), style, color=color, label=label)
+            marker = "o" if length == 1 else None  # a run stopped after its first evaluation
+            ax.plot(epochs, values.mean(0), style, marker=marker, color=color, label=label)
             if len(names) > 1:
                 ax.fill_between(epochs, values.min(0), values.max(0), color=color, alpha=0.15)
         ax.axhline(PAPER[model]["test"], color=color, linestyle=":", linewidth=1)
@@ -251,7 +270,6 @@ def plot(result: dict, rows: list[dict], folder: RunFolder) -> None:
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, ncol=2)
     folder.save_figure(fig, "accuracy.png")
-    plt.close(fig)
 
 
 def quick() -> SteeringEMNISTConfig:
@@ -264,6 +282,17 @@ def quick() -> SteeringEMNISTConfig:
     )
 
 
+def tiny() -> SteeringEMNISTConfig:
+    """Seconds: every model, two seeds, H = 30 on 100 / 50 synthetic prototypes, 2 epochs."""
+    return SteeringEMNISTConfig(
+        models=tuple(VARIANTS),
+        seeds=(0, 1),
+        hidden_size=30,
+        epochs=2,
+        **TINY_DATA,
+    )
+
+
 register(
     Experiment(
         "steering-emnist",
@@ -271,7 +300,9 @@ register(
         SteeringEMNISTConfig,
         run,
         summary,
-        quick,
+        plot=plot,
+        tiny=tiny,
+        quick=quick,
     )
 )
 for baseline in ("random-features", "reservoir"):
@@ -280,8 +311,10 @@ for baseline in ("random-features", "reservoir"):
             f"{baseline}-emnist",
             f"The {baseline} baseline alone (same code and config as steering-emnist)",
             SteeringEMNISTConfig,
-            run,
+            functools.partial(run, experiment=f"{baseline}-emnist"),
             summary,
+            plot=plot,
+            tiny=lambda baseline=baseline: replace(tiny(), models=(baseline,)),
             defaults={"models": (baseline,)},
         )
     )

@@ -19,6 +19,10 @@ not available):
 * **enumeration**: all 2^N states of ``enumeration_networks`` networks at small N; the
   mean number of fixed points next to E[#FP] = 2^N Phi(J_D sqrt(N/(N-1)))^N and its
   large-N form (2 Phi(J_D))^N (spec 6.2).
+
+``run`` rewrites ``result.json`` and ``metrics.csv`` (one row per (N, J_D)) after every size
+and every enumeration, so that a half-finished run can be drawn; ``summary`` and ``plot``
+(:mod:`._steering_phase_report`) read result.json alone.
 """
 
 from __future__ import annotations
@@ -34,9 +38,10 @@ from neurodyn.analysis import fixed_points as fp
 from neurodyn.analysis.asynchronous_dynamics import relax_asynchronous
 from neurodyn.analysis.focusing_bp import FocusingBPSettings, focusing_bp
 from neurodyn.checks import check_positive_int
-from neurodyn.config import to_dict
+from neurodyn.config import option, to_dict
 from neurodyn.experiments import Experiment, register
 from neurodyn.experiments._stages import Stages
+from neurodyn.experiments._steering_phase_report import plot, summary
 from neurodyn.runs import RunFolder
 
 PAPER = {
@@ -51,20 +56,31 @@ PAPER = {
 
 @dataclass(frozen=True)
 class PhaseTransitionConfig:
-    sizes: tuple[int, ...] = (100, 200, 400, 800, 1600, 3200)
-    self_couplings: tuple[float, ...] = tuple(round(0.05 * k, 2) for k in range(25))
-    networks: int = 20
-    initial_states: int = 1
-    max_sweeps: int = 1000
-    bp_sizes: tuple[int, ...] = (100, 200, 400, 800)
-    bp_replicas: float = 8.0
-    bp_coupling_step: float = 0.01
-    bp_damping: float = 0.5
-    bp_max_iterations: int = 400
-    enumeration_sizes: tuple[int, ...] = (8, 12, 16, 20)
-    enumeration_networks: int = 500
-    seed: int = 0
-    device: str = "cpu"
+    """Defaults: the protocol of the module docstring (spec 6.3)."""
+
+    sizes: tuple[int, ...] = option((100, 200, 400, 800, 1600, 3200), "N values of the dynamics")
+    self_couplings: tuple[float, ...] = option(
+        tuple(round(0.05 * k, 2) for k in range(25)),
+        "J_D grid (increasing), shared by every algorithm and size",
+    )
+    networks: int = option(
+        20, "coupling matrices J_ij ~ N(0, 1/N) per N, shared by the J_D grid and focusing BP"
+    )
+    initial_states: int = option(1, "random starting states per (network, J_D) for the dynamics")
+    max_sweeps: int = option(1000, "asynchronous sweeps before a run counts as not converged")
+    bp_sizes: tuple[int, ...] = option((100, 200, 400, 800), "N values of focusing BP")
+    bp_replicas: float = option(8.0, "y, replicas of focusing BP (>= 1)")
+    bp_coupling_step: float = option(
+        0.01, "gamma_step, growth per iteration of the focusing coupling gamma"
+    )
+    bp_damping: float = option(0.5, "d in H <- d H_old + (1 - d) H_new, in [0, 1)")
+    bp_max_iterations: int = option(400, "focusing-BP iterations allowed per instance")
+    enumeration_sizes: tuple[int, ...] = option(
+        (8, 12, 16, 20), "N values whose 2^N states are enumerated to count fixed points"
+    )
+    enumeration_networks: int = option(500, "networks per enumerated N")
+    seed: int = option(0, "master seed; every (N, purpose) draws its own stream from it")
+    device: str = option("cpu", "torch device (cpu, cuda, ...)")
 
     def __post_init__(self) -> None:
         for name in ("networks", "initial_states", "max_sweeps", "enumeration_networks"):
@@ -183,9 +199,11 @@ def _enumeration(config: PhaseTransitionConfig, size: int, stages: Stages) -> di
 
 
 def run(config: PhaseTransitionConfig, folder: RunFolder, progress: bool = True) -> dict:
+    """Dynamics and focusing BP per size, then the enumerations; the result so far is
+    written after each of them."""
     stages = Stages(folder)
     sizes = sorted(set(config.sizes) | set(config.bp_sizes))
-    per_size = []
+    per_size, enumeration = [], []
     for size in tqdm(sizes, disable=not progress, unit="size", desc="sizes"):
         row = {"size": size}
         if size in config.sizes:
@@ -193,11 +211,20 @@ def run(config: PhaseTransitionConfig, folder: RunFolder, progress: bool = True)
         if size in config.bp_sizes:
             row["focusing_bp"] = _focusing(config, size, stages, progress)
         per_size.append(row)
+        _write(config, folder, per_size, enumeration)
+    for size in config.enumeration_sizes:
+        enumeration.append(_enumeration(config, size, stages))
+        _write(config, folder, per_size, enumeration)
+    return _write(config, folder, per_size, enumeration)
+
+
+def _write(
+    config: PhaseTransitionConfig, folder: RunFolder, per_size: list, enumeration: list
+) -> dict:
+    """metrics.csv and result.json from the finished stages; returns the result."""
     folder.write_metrics(_metric_rows(config, per_size))
-    enumeration = [_enumeration(config, size, stages) for size in config.enumeration_sizes]
     result = summarise(config, per_size, enumeration)
     folder.write_result(result)
-    plot(result, folder)
     return result
 
 
@@ -280,142 +307,6 @@ def _finite(value: float) -> float | None:
     return float(value) if value is not None and math.isfinite(value) else None
 
 
-def _fmt(value: float | None) -> str:
-    return "-" if value is None else f"{value:.3f}"
-
-
-def summary(result: dict) -> str:
-    lines = [f"{'N':>6}{'J_a(N) dynamics':>18}{'J(N) focusing BP':>19}"]
-    for row in result["per_size"]:
-        lines.append(
-            f"{row['size']:>6}{_fmt(row.get('dynamics', {}).get('threshold')):>18}"
-            f"{_fmt(row.get('focusing_bp', {}).get('threshold')):>19}"
-        )
-    for key, label in (
-        ("dynamics_threshold_extrapolation", "dynamics"),
-        ("focusing_bp_threshold_extrapolation", "focusing BP"),
-    ):
-        fit = result[key]
-        if fit and fit["infinite_size"] is not None:
-            lines.append(
-                f"{label}: J(N) = {fit['infinite_size']:.3f} {fit['slope']:+.1f} / N "
-                f"({fit['points']} sizes)  [thesis: size-dependent, values not available]"
-            )
-        elif fit:
-            lines.append(f"{label}: fewer than two sizes with a threshold, no extrapolation")
-    learning = result["convergence_probability_at_learning_self_coupling"]
-    if learning:
-        shown = ", ".join(f"N={n}: {p:.2f}" for n, p in learning.items())
-        lines.append(f"convergence probability at J_D = 0.5 (the learner's value): {shown}")
-    for row in result["enumeration"]:
-        shown = [
-            f"J_D={j:g}: {m:.2f}+-{s:.2f} vs {e:.2f} ((2Phi)^N {a:.2f})"
-            for j, m, s, e, a in zip(
-                result["self_couplings"],
-                row["mean_count"],
-                row["standard_error"],
-                row["expected"],
-                row["large_size_expected"],
-                strict=True,
-            )
-        ][:: max(1, len(result["self_couplings"]) // 4)]
-        lines.append(f"#FP N={row['size']}: " + "; ".join(shown))
-    if result["enumeration_max_abs_z"] is not None:
-        lines.append(
-            f"largest |mean - expected| / standard error: {result['enumeration_max_abs_z']:.2f}"
-        )
-    for j, values in (result["entropy_per_spin"] or {}).items():
-        lines.append(
-            f"entropy per spin at J_D={j}: measured {_fmt(values['measured'])}, finite-N theory "
-            f"{values['finite_size_theory']:.3f}, Sigma(J_D) = {values['large_size_theory']:.3f}"
-        )
-    return "\n".join(lines)
-
-
-def plot(result: dict, folder: RunFolder) -> None:
-    grid = np.asarray(result["self_couplings"])
-    fig, axes = plt.subplots(2, 2, figsize=(12, 9))
-    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-    ax = axes[0, 0]
-    for color, row in zip(colors * 3, result["per_size"], strict=False):
-        if "dynamics" in row:
-            ax.plot(
-                grid,
-                row["dynamics"]["convergence_probability"],
-                "o-",
-                ms=3,
-                color=color,
-                label=f"dynamics N={row['size']}",
-            )
-        if "focusing_bp" in row:
-            ax.plot(
-                grid,
-                row["focusing_bp"]["success_probability"],
-                "s--",
-                ms=3,
-                color=color,
-                label=f"focusing BP N={row['size']}",
-            )
-    ax.axhline(0.5, color="grey", linewidth=0.5)
-    ax.set_xlabel("self-coupling $J_D$")
-    ax.set_ylabel("probability of reaching a fixed point")
-    ax.legend(fontsize=7, ncol=2)
-    ax = axes[0, 1]
-    for color, row in zip(colors * 3, result["per_size"], strict=False):
-        if "dynamics" in row:
-            medians = [np.nan if v is None else v for v in row["dynamics"]["median_sweeps"]]
-            ax.semilogy(grid, medians, "o-", ms=3, color=color, label=f"N={row['size']}")
-    ax.set_xlabel("self-coupling $J_D$")
-    ax.set_ylabel("median sweeps to convergence")
-    ax.legend(fontsize=7)
-    ax = axes[1, 0]
-    for key, fit_key, marker, label in (
-        ("dynamics_threshold", "dynamics_threshold_extrapolation", "o", "dynamics $J_a(N)$"),
-        ("focusing_bp_threshold", "focusing_bp_threshold_extrapolation", "s", "focusing BP"),
-    ):
-        points = [(1 / int(n), t) for n, t in result[key].items() if t is not None]
-        if not points:
-            continue
-        inverse, values = zip(*points, strict=True)
-        line = ax.plot(inverse, values, marker, label=label)[0]
-        fit = result[fit_key]
-        if fit and fit["infinite_size"] is not None:
-            x = np.linspace(0, max(inverse), 50)
-            ax.plot(
-                x,
-                fit["infinite_size"] + fit["slope"] * x,
-                "--",
-                color=line.get_color(),
-                label=f"fit: {fit['infinite_size']:.3f} {fit['slope']:+.1f}/N",
-            )
-    ax.set_xlim(left=0)
-    ax.set_xlabel("1 / N")
-    ax.set_ylabel("threshold (probability 1/2)")
-    ax.legend(fontsize=7)
-    ax = axes[1, 1]
-    for color, row in zip(colors, result["enumeration"], strict=False):
-        ax.errorbar(
-            grid,
-            row["mean_count"],
-            yerr=row["standard_error"],
-            fmt="o",
-            ms=3,
-            color=color,
-            capsize=2,
-            label=f"enumeration N={row['size']}",
-        )
-        ax.plot(grid, row["expected"], "-", color=color, linewidth=1)
-        ax.plot(grid, row["large_size_expected"], ":", color=color, linewidth=1)
-    ax.set_yscale("log")
-    ax.set_xlabel("self-coupling $J_D$")
-    ax.set_ylabel("mean number of fixed points")
-    ax.set_title(r"solid: $2^N\Phi(J_D\sqrt{N/(N-1)})^N$, dotted: $(2\Phi(J_D))^N$", fontsize=9)
-    ax.legend(fontsize=7)
-    fig.tight_layout()
-    folder.save_figure(fig, "phase_transition.png")
-    plt.close(fig)
-
-
 def quick() -> PhaseTransitionConfig:
     """Well under a minute: N <= 400, a coarser J_D grid, 8 networks x 2 starts, 200 sweeps."""
     return PhaseTransitionConfig(
@@ -431,6 +322,20 @@ def quick() -> PhaseTransitionConfig:
     )
 
 
+def tiny() -> PhaseTransitionConfig:
+    """Seconds: N in {30, 60}, J_D in {0.2, 0.6, 1}, 3 networks, BP at N = 30, N = 6 counts."""
+    return PhaseTransitionConfig(
+        sizes=(30, 60),
+        self_couplings=(0.2, 0.6, 1.0),
+        networks=3,
+        max_sweeps=30,
+        bp_sizes=(30,),
+        bp_max_iterations=50,
+        enumeration_sizes=(6,),
+        enumeration_networks=20,
+    )
+
+
 register(
     Experiment(
         "steering-phase-transition",
@@ -438,6 +343,8 @@ register(
         PhaseTransitionConfig,
         run,
         summary,
-        quick,
+        plot=plot,
+        tiny=tiny,
+        quick=quick,
     )
 )

@@ -2,6 +2,6 @@
 
 from neurodyn.networks.attractor import FreeEnergyAttractorNetwork as FreeEnergyAttractorNetwork
 from neurodyn.networks.binary import BinarySteeringNetwork as BinarySteeringNetwork
-from neurodyn.networks.binary import Relaxation as Relaxation
-from neurodyn.networks.binary import SteeringState as SteeringState
-from neurodyn.networks.binary import SteeringWeights as SteeringWeights
+from neurodyn.networks.steering_state import Relaxation as Relaxation
+from neurodyn.networks.steering_state import SteeringState as SteeringState
+from neurodyn.networks.steering_state import SteeringWeights as SteeringWeights

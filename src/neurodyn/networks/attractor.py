@@ -70,6 +70,21 @@ class FreeEnergyAttractorNetwork:
             self.ensemble_size, batch, self.size, dtype=self.dtype, device=self.device
         )
 
+    def member_patterns(self, patterns: torch.Tensor) -> torch.Tensor:
+        """Patterns (K, N) shared by all members, or (E, K, N) per member; returns
+        (E, K, N) in the network's dtype and device."""
+        if patterns.dim() == 2:
+            patterns = patterns.unsqueeze(0).expand(self.ensemble_size, -1, -1)
+        if patterns.dim() != 3 or patterns.shape[0] != self.ensemble_size:
+            raise ValueError(
+                f"patterns must be (K, {self.size}) or ({self.ensemble_size}, K, "
+                f"{self.size}), got {tuple(patterns.shape)}"
+            )
+        if patterns.shape[-1] != self.size or patterns.shape[1] == 0:
+            raise ValueError(f"patterns must hold at least one pattern of {self.size} values")
+        check_finite("patterns", patterns)
+        return patterns.to(device=self.device, dtype=self.dtype)
+
     def check(self, couplings: torch.Tensor, sigma: torch.Tensor, bias: torch.Tensor) -> None:
         """Raise a clear error for tensors that do not fit this network."""
         E, N = self.ensemble_size, self.size

@@ -116,18 +116,25 @@ class PerceptualDecision(TrialSampling):
         return TrialBatch(inputs, targets, torch.ones(targets.shape), info)
 
     def accuracy(self, outputs: torch.Tensor, batch: TrialBatch) -> dict[str, torch.Tensor]:
-        """Decision accuracy per member, overall and per coherence ("coherence 12.8")."""
+        """Decision accuracy per member, overall and per coherence ("coherence 12.8"; NaN
+        for a member without trials of that coherence); trials (B, ...) shared by all
+        members or (E, B, ...) per member."""
         start = self.periods()["decision"][0]
         chosen = decision_choice(outputs, start)
         correct = (chosen == batch.targets[..., start].to(chosen.device)).float()
         out = {"all": correct.mean(-1)}
-        for coherence in self.coherences:
-            trials = batch.info["coherence"] == coherence
+        coherence = batch.info["coherence"].to(correct.device).expand_as(correct)
+
+        def among(trials: torch.Tensor) -> torch.Tensor:
+            return (correct * trials).sum(-1) / trials.sum(-1)
+
+        for level in self.coherences:
+            trials = coherence == level
             if bool(trials.any()):
-                out[f"coherence {coherence:g}"] = correct[:, trials].mean(-1)
-        strong = batch.info["coherence"] >= 12.8
+                out[f"coherence {level:g}"] = among(trials)
+        strong = coherence >= 12.8
         if bool(strong.any()):
-            out["coherence >= 12.8"] = correct[:, strong].mean(-1)
+            out["coherence >= 12.8"] = among(strong)
         return out
 
 

@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import torch
-from sklearn.datasets import load_digits
 
 
 def zscore(patterns: torch.Tensor) -> torch.Tensor:
@@ -22,6 +21,10 @@ def zscore(patterns: torch.Tensor) -> torch.Tensor:
 
 def digit_patterns(train_count: int = 10) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """(training patterns (10, 64), test patterns (1787, 64), all labels), float32."""
+    # imported here: scikit-learn sets KMP_* environment variables when it is imported,
+    # which ``import neurodyn`` should not do
+    from sklearn.datasets import load_digits
+
     digits = load_digits()
     pixels = torch.tensor(digits.data, dtype=torch.float64) ** 2
     data = zscore(pixels).float()

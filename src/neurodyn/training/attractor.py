@@ -22,7 +22,6 @@ from neurodyn import rng
 from neurodyn.checks import (
     MemberValue,
     check_choice,
-    check_finite,
     check_positive_int,
     member_values,
 )
@@ -31,21 +30,6 @@ from neurodyn.rules.free_energy import FreeEnergyRule
 
 ORDERS = ("random", "cyclic")
 BLOCK = 64  # epochs whose random numbers are drawn in one vectorised call
-
-
-def member_patterns(network: FreeEnergyAttractorNetwork, patterns: torch.Tensor) -> torch.Tensor:
-    """Patterns (K, N) shared by all members, or (E, K, N) per member; returns (E, K, N)."""
-    if patterns.dim() == 2:
-        patterns = patterns.unsqueeze(0).expand(network.ensemble_size, -1, -1)
-    if patterns.dim() != 3 or patterns.shape[0] != network.ensemble_size:
-        raise ValueError(
-            f"patterns must be (K, {network.size}) or ({network.ensemble_size}, K, "
-            f"{network.size}), got {tuple(patterns.shape)}"
-        )
-    if patterns.shape[-1] != network.size or patterns.shape[1] == 0:
-        raise ValueError(f"patterns must hold at least one pattern of {network.size} values")
-    check_finite("patterns", patterns)
-    return patterns.to(device=network.device, dtype=network.dtype)
 
 
 def learn_patterns(
@@ -81,7 +65,7 @@ def learn_patterns(
     check_positive_int("steps_per_epoch", steps_per_epoch)
     check_choice("order", order, ORDERS)
     E, N = network.ensemble_size, network.size
-    patterns = member_patterns(network, patterns)
+    patterns = network.member_patterns(patterns)
     K = patterns.shape[1]
     counts = torch.full((E,), K, dtype=torch.float64, device=network.device)
     if pattern_counts is not None:
