@@ -70,6 +70,18 @@ class RateGainConfig:
         return [(g, lr, s) for g in self.gains for lr in self.learning_rates for s in self.seeds]
 
 
+# The grid of the tiny configs (seconds): two gains, one learning rate and seed, N = 16.
+TINY_GRID = {
+    "gains": (0.5, 1.0),
+    "learning_rates": (3e-3,),
+    "seeds": (0,),
+    "hidden_size": 16,
+    "iterations": 20,
+    "log_every": 10,
+    "test_trials": 20,
+}
+
+
 def logged_losses(losses: torch.Tensor, window: int) -> torch.Tensor:
     """Running means over consecutive windows of ``window`` iterations: (I // window, E)."""
     usable = losses[: losses.shape[0] // window * window]
@@ -263,16 +275,7 @@ register(
         run,
         summary,
         plot=plot,
-        tiny=lambda: RateGainConfig(
-            tasks=("romo", "decision"),
-            gains=(0.5, 1.0),
-            learning_rates=(3e-3,),
-            seeds=(0,),
-            hidden_size=16,
-            iterations=20,
-            log_every=10,
-            test_trials=20,
-        ),
+        tiny=lambda: RateGainConfig(tasks=("romo", "decision"), **TINY_GRID),
         quick=lambda: RateGainConfig(
             tasks=("romo",),
             gains=(0.2, 1.0),

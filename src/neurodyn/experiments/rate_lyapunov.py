@@ -35,6 +35,7 @@ from neurodyn.config import option, to_dict
 from neurodyn.experiments import Experiment, register
 from neurodyn.experiments._stages import Stages
 from neurodyn.experiments.rate_gain import (
+    TINY_GRID,
     RateGainConfig,
     ensemble,
     gain_rows,
@@ -320,13 +321,7 @@ register(
         summary,
         plot=plot,
         tiny=lambda: RateLyapunovConfig(
-            gains=(0.5, 1.0),
-            learning_rates=(3e-3,),
-            seeds=(0,),
-            hidden_size=16,
-            iterations=20,
-            log_every=10,
-            test_trials=20,
+            **TINY_GRID,
             lyapunov_trajectories=2,
             lyapunov_trials=2,
             flossing_iterations=3,
