@@ -32,6 +32,26 @@ def check_choice(name: str, value: str, choices: Sequence[str]) -> str:
     return value
 
 
+def check_device(name: str, device: torch.device | str) -> torch.device:
+    """``device`` as a ``torch.device`` if PyTorch can use it here, else a clear error
+    (an unknown name, or cuda / mps on a machine or build without them)."""
+    try:
+        parsed = torch.device(device)
+    except (RuntimeError, TypeError, ValueError):
+        raise ValueError(
+            f"{name} must be a torch device such as cpu, cuda or cuda:1, got {device!r}"
+        ) from None
+    available = {
+        "cpu": lambda: True,
+        "cuda": lambda: torch.cuda.is_available()
+        and (parsed.index is None or parsed.index < torch.cuda.device_count()),
+        "mps": lambda: torch.backends.mps.is_available(),
+    }
+    if not available.get(parsed.type, lambda: False)():
+        raise ValueError(f"{name} = {device!r}: PyTorch cannot use that device on this machine")
+    return parsed
+
+
 def check_finite(name: str, tensor: torch.Tensor) -> torch.Tensor:
     """Reject NaN or infinite entries: they would silently poison the sign dynamics."""
     if not torch.isfinite(tensor).all():
