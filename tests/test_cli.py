@@ -1,5 +1,6 @@
 """The neurodyn command and typed configs."""
 
+import dataclasses
 import json
 
 import pytest
@@ -84,7 +85,7 @@ def test_baseline_presets_and_config_files(tmp_path):
     "extra, message",
     [
         (["--hidden-size", "big"], "hidden_size"),
-        (["--models", "full,magic"], "models must be"),
+        (["--models", "full,magic"], "models"),
         (["--dataset", "cifar"], "dataset"),
         (["--epochs", "-1"], "epochs"),
     ],
@@ -107,3 +108,24 @@ def test_config_round_trip_and_duplicate_registration():
     assert config.from_dict(SteeringEMNISTConfig, config.to_dict(original)) == original
     with pytest.raises(ValueError, match="already registered"):
         register(Experiment("steering-emnist", "", SteeringEMNISTConfig, None, None, None))
+
+
+def test_reproduce_resumes_reruns_and_refuses_foreign_folders(tmp_path, capsys, monkeypatch):
+    from neurodyn.registry import Registry
+
+    one = Registry("experiment")
+    tiny = experiments.get("steering-emnist")
+    one.register("steering-emnist", dataclasses.replace(tiny, quick=tiny.tiny))
+    monkeypatch.setattr(experiments, "EXPERIMENTS", one)
+    root = tmp_path / "reproduce"
+    args = ["reproduce", "--quick", "--out", str(root), "--no-progress"]
+    assert cli.main([*args, "--resume"]) == 0  # nothing to resume yet: starts
+    result = (root / "steering-emnist" / "result.json").read_text()
+    assert cli.main([*args, "--resume"]) == 0  # finished: the same result
+    assert cli.main(args) == 0  # again from the start, over its own run folder
+    assert (root / "steering-emnist" / "result.json").read_text() == result
+    (root / "steering-emnist" / "thesis.tex").write_text("mine")
+    capsys.readouterr()
+    assert cli.main(args) == 2
+    assert "thesis.tex" in capsys.readouterr().err
+    assert (root / "steering-emnist" / "thesis.tex").read_text() == "mine"

@@ -2,9 +2,10 @@
 
 Parametrised over the registry when the tests are collected, so a newly registered
 experiment is tested without any edit here: it declares a tiny config, its config
-round-trips through JSON and flags with a description for every field, and on the tiny
-config `neurodyn run` computes a complete run folder whose figures `neurodyn plot`
-redraws from the folder alone, and `--resume` of the finished run changes nothing.
+round-trips through JSON and flags with a description for every field, validates on
+construction and declares what every field allows, and on the tiny config `neurodyn run`
+computes a complete run folder whose figures `neurodyn plot` redraws from the folder
+alone, and `--resume` of the finished run changes nothing.
 """
 
 import argparse
@@ -35,6 +36,22 @@ def test_config_round_trips_and_every_field_is_described(name):
         flags += [f"--{field.replace('_', '-')}", shown]
     assert config.apply_arguments(candidates[0], parser.parse_args(flags)) == candidates[1]
     assert experiment.description and callable(experiment.plot)
+
+
+@pytest.mark.parametrize("name", experiments.names())
+def test_every_config_field_declares_what_it_allows(name):
+    """A config class validates on construction (it derives from config.Config) and each
+    field declares its values with option(...): a number a range (minimum / maximum /
+    above / below) or unbounded=True, a string its choices, device=True or unbounded=True."""
+    experiment = experiments.get(name)
+    assert issubclass(experiment.config, config.Config), f"derive {experiment.config} from Config"
+    types = config.field_types(experiment.config)
+    undeclared = [
+        field
+        for field, allowed in config.constraints(experiment.config).items()
+        if not allowed.declared(types[field])
+    ]
+    assert not undeclared, f"declare what these fields allow with option(...): {undeclared}"
 
 
 @pytest.mark.parametrize("name", experiments.names())

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import torch
 
 from neurodyn import experiments, rules, tasks
-from neurodyn.config import option, to_dict
+from neurodyn.config import Config, option, to_dict
 from neurodyn.networks.rate import LeakyRateNetwork, RateWeights
 from neurodyn.plotting import figure
 from neurodyn.rules.losses import task_loss
@@ -70,9 +70,9 @@ class ReadoutOnly(rules.BatchRule):
 
 
 @dataclass(frozen=True)
-class ToyConfig:
-    seeds: tuple[int, ...] = option((0, 1), "one network per seed")
-    iterations: int = option(20, "Adam iterations")
+class ToyConfig(Config):
+    seeds: tuple[int, ...] = option((0, 1), "one network per seed", minimum=0, unique=True)
+    iterations: int = option(20, "Adam iterations", minimum=1)
 
 
 def run(config, folder, progress=True):

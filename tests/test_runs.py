@@ -2,6 +2,7 @@
 
 import csv
 import dataclasses
+import json
 
 import pytest
 import torch
@@ -61,7 +62,7 @@ def test_resume_after_a_kill_ends_with_the_uninterrupted_numbers(tmp_path, monke
 
 
 def test_existing_folders_are_not_overwritten_silently(tmp_path):
-    RunFolder(tmp_path / "run", to_dict(CONFIG))
+    RunFolder(tmp_path / "run", to_dict(CONFIG)).write_result({"experiment": "steering-emnist"})
     with pytest.raises(FileExistsError, match="--resume"):
         RunFolder(tmp_path / "run", to_dict(CONFIG))
     other = to_dict(dataclasses.replace(CONFIG, hidden_size=41))
@@ -78,12 +79,12 @@ def test_checkpoints_are_safetensors_bound_to_their_config(tmp_path):
     assert state == {"epoch": 4} and torch.equal(tensors["w"], torch.arange(3.0))
     assert (tmp_path / "run" / "checkpoint.safetensors").read_bytes()[8:9] == b"{"
     # a checkpoint written under another config is refused
-    (tmp_path / "other").mkdir()
+    RunFolder(tmp_path / "other", {"a": 2}).write_result({})
     (tmp_path / "other" / "checkpoint.safetensors").write_bytes(
         (tmp_path / "run" / "checkpoint.safetensors").read_bytes()
     )
     with pytest.raises(ValueError, match="another config"):
-        RunFolder(tmp_path / "other", {"a": 2}).load_checkpoint()
+        RunFolder(tmp_path / "other", {"a": 2}, resume=True).load_checkpoint()
     (tmp_path / "run" / "checkpoint.safetensors").write_bytes(b"garbage")
     with pytest.raises(ValueError, match="not a readable checkpoint"):
         folder.load_checkpoint()
@@ -111,3 +112,41 @@ def test_a_finished_run_can_be_extended_to_more_epochs(tmp_path):
     whole = RunFolder(tmp_path / "whole", to_dict(CONFIG))
     steering_emnist.run(CONFIG, whole, progress=False)
     assert accuracies(longer.path) == accuracies(whole.path)
+
+
+def test_a_folder_is_written_at_its_first_file_only(tmp_path):
+    folder = RunFolder(tmp_path / "new" / "run", {"x": 1}, experiment="rate-gain")
+    assert not (tmp_path / "new").exists() and folder.load_checkpoint() is None
+    folder.write_result({"experiment": "rate-gain"})
+    files = sorted(p.name for p in (tmp_path / "new" / "run").iterdir())
+    assert files == ["config.json", "neurodyn-run.json", "result.json"]
+    marker = json.loads((tmp_path / "new" / "run" / "neurodyn-run.json").read_text())
+    assert marker["experiment"] == "rate-gain"
+    assert RunFolder.open(tmp_path / "new" / "run").experiment == "rate-gain"
+
+
+def test_overwrite_deletes_the_old_run_at_the_first_write_only(tmp_path):
+    old = RunFolder(tmp_path / "run", {"x": 1})
+    old.save_checkpoint({"w": torch.ones(2)}, {"epoch": 3})
+    old.write_arrays({"a": torch.zeros(1)})
+    new = RunFolder(tmp_path / "run", {"x": 2}, overwrite=True)
+    assert new.load_checkpoint() is None  # the old run is invisible, not yet deleted
+    with pytest.raises(FileNotFoundError):
+        new.read_arrays()
+    assert (tmp_path / "run" / "arrays.safetensors").exists()
+    new.write_metrics([{"step": 1}])
+    files = sorted(p.name for p in (tmp_path / "run").iterdir())
+    assert files == ["config.json", "metrics.csv", "neurodyn-run.json"]
+    assert json.loads((tmp_path / "run" / "config.json").read_text()) == {"x": 2}
+
+
+def test_resume_extends_but_never_shrinks(tmp_path):
+    RunFolder(tmp_path / "run", {"epochs": 4, "x": 1}).write_result({})
+    with pytest.raises(ValueError, match="epochs"):
+        RunFolder(tmp_path / "run", {"epochs": 3, "x": 1}, resume=True)
+    with pytest.raises(FileNotFoundError, match="nothing to resume"):
+        RunFolder(tmp_path / "elsewhere", {"epochs": 4, "x": 1}, resume=True)
+    longer = RunFolder(tmp_path / "run", {"epochs": 6, "x": 1}, resume=True)
+    assert json.loads((tmp_path / "run" / "config.json").read_text())["epochs"] == 4
+    longer.write_result({})  # config.json follows at the first write
+    assert json.loads((tmp_path / "run" / "config.json").read_text())["epochs"] == 6

@@ -5,6 +5,10 @@ neurodyn run NAME [--out DIR] [--resume] [--FIELD VALUE ...]   (NAME --help: eve
 neurodyn reproduce [--quick] [--out DIR]        quick reproduction next to the papers
 neurodyn show RUN_DIR                           a finished or running run's summary
 neurodyn plot RUN_DIR                           redraw a run's figures from its folder
+
+Every anticipated failure (a bad setting or file, a refused run folder, an OSError such
+as a full disk) is one line ``neurodyn: error: ...`` on stderr and exit code 2; a
+traceback means a bug.
 """
 
 from __future__ import annotations
@@ -13,10 +17,43 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 from neurodyn import experiments
-from neurodyn.config import add_arguments, apply_arguments, load_file, to_dict
+from neurodyn.config import add_arguments, apply_arguments, from_dict, to_dict
 from neurodyn.runs import RunFolder
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+
+class UsageError(Exception):
+    """A command line that the parser rejects."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line (``UsageError``), not usage text."""
+
+    def error(self, message: str):
+        raise UsageError(f"{message} (see {self.prog} --help)")
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters (terminal escape codes, newlines) escaped."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
+
+
+def _printable_values(value: Any) -> Any:
+    """Every string in a JSON value passed through :func:`printable` (keys included)."""
+    if isinstance(value, str):
+        return printable(value)
+    if isinstance(value, dict):
+        return {_printable_values(k): _printable_values(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_printable_values(v) for v in value]
+    return value
 
 
 def _run_options(parser: argparse.ArgumentParser) -> None:
@@ -25,40 +62,79 @@ def _run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--resume", action="store_true", help="continue the run in --out from its checkpoint"
     )
-    parser.add_argument("--overwrite", action="store_true", help="delete --out and start again")
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace the run in --out (only a neurodyn run folder, once the inputs are valid)",
+    )
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
 
 def _experiment_parser(name: str) -> argparse.ArgumentParser:
     """``neurodyn run NAME``'s options: the run options and one flag per config field."""
     experiment = experiments.get(name)
-    parser = argparse.ArgumentParser(
-        prog=f"neurodyn run {name}", description=experiment.description
-    )
+    parser = _Parser(prog=f"neurodyn run {name}", description=experiment.description)
     _run_options(parser)
     add_arguments(parser, experiment.make_config())
     return parser
 
 
+def _config_file(path: str) -> dict:
+    """The config fields in the JSON or TOML file ``path``; a clear error naming it."""
+    file = Path(path)
+    kind = "TOML" if file.suffix.lower() == ".toml" else "JSON"
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as error:
+        raise ValueError(f"--config {path}: cannot read it ({error.strerror})") from None
+    except ValueError as error:  # UnicodeDecodeError
+        raise ValueError(f"--config {path} is not a {kind} text file ({error})") from None
+    try:
+        values = tomllib.loads(text) if kind == "TOML" else json.loads(text)
+    except ValueError as error:
+        raise ValueError(f"--config {path} is not valid {kind} ({error})") from None
+    if not isinstance(values, dict):
+        raise ValueError(
+            f"--config {path} must hold a table of config fields (field = value), "
+            f"not a {type(values).__name__}"
+        )
+    return values
+
+
+def _config(experiment: experiments.Experiment, args: argparse.Namespace) -> Any:
+    """The experiment's config: its defaults, then --config, then the field flags."""
+    config = experiment.make_config()
+    if args.config is not None:
+        values = to_dict(config) | _config_file(args.config)
+        try:
+            config = from_dict(experiment.config, values)
+        except (TypeError, ValueError) as error:
+            raise ValueError(f"--config {args.config}: {error}") from None
+    try:  # the config classes check every field (ValueError naming it) when made
+        return apply_arguments(config, args)
+    except TypeError as error:
+        raise ValueError(str(error)) from None
+
+
 def _present(experiment: experiments.Experiment, folder: RunFolder) -> None:
     """Draw the figures of ``folder`` and print its summary, from its files alone."""
-    experiment.plot(folder)
-    print(experiment.summary(folder.read_result()))
-    print(f"figures: {folder.path / 'figures'}")
+    _plot(experiment, folder)
+    print(_summary(experiment, folder, folder.read_result()))
+    print(f"figures: {printable(str(folder.path / 'figures'))}")
 
 
 def _run(name: str, argv: list[str]) -> int:
     experiment = experiments.get(name)
     args = _experiment_parser(name).parse_args(argv)
-    config = load_file(experiment.config, args.config) if args.config else experiment.make_config()
-    config = apply_arguments(config, args)
+    config = _config(experiment, args)
     folder = RunFolder(
         args.out or Path("runs") / name,
         to_dict(config),
         resume=args.resume,
         overwrite=args.overwrite,
+        experiment=name,
     )
-    print(f"neurodyn run {name} -> {folder.path}")
+    print(f"neurodyn run {name} -> {printable(str(folder.path))}")
     print(json.dumps(to_dict(config), indent=1))
     experiment.run(config, folder, not args.no_progress)
     _present(experiment, folder)
@@ -71,8 +147,9 @@ def _reproduce(args: argparse.Namespace) -> int:
         if experiment.quick is None:
             continue
         config = experiment.quick() if args.quick else experiment.make_config()
+        resume = args.resume and RunFolder.holds_run(root / name)  # else start it
         folder = RunFolder(
-            root / name, to_dict(config), resume=args.resume, overwrite=not args.resume
+            root / name, to_dict(config), resume=resume, overwrite=not args.resume, experiment=name
         )
         print(f"\n== {name}: {experiment.description}\n   run folder: {folder.path}")
         experiment.run(config, folder, not args.no_progress)
@@ -80,14 +157,49 @@ def _reproduce(args: argparse.Namespace) -> int:
     return 0
 
 
-def _existing(folder: str) -> tuple[experiments.Experiment, RunFolder]:
-    run = RunFolder.open(folder)
-    return experiments.get(run.read_result()["experiment"]), run
+def _existing(path: str) -> tuple[experiments.Experiment, RunFolder]:
+    """The run folder ``path`` and its experiment: the one named by its result.json, or
+    by its marker while no result is written."""
+    folder = RunFolder.open(path)
+    named_by = folder.path / "result.json"
+    if named_by.exists():
+        name = folder.read_result().get("experiment")
+    else:
+        name, named_by = folder.experiment, folder.path / "neurodyn-run.json"
+    if not isinstance(name, str):
+        raise ValueError(f"{named_by} names no experiment (no string 'experiment' entry)")
+    try:
+        return experiments.get(name), folder
+    except KeyError as error:
+        raise ValueError(f"{named_by}: {error.args[0]}") from None
 
 
-def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else list(argv)
-    parser = argparse.ArgumentParser(prog="neurodyn", description=__doc__.split("\n")[0])
+def _malformed(what: str, error: Exception) -> ValueError:
+    return ValueError(f"{what} ({type(error).__name__}: {error})")
+
+
+def _summary(experiment: experiments.Experiment, folder: RunFolder, result: dict) -> str:
+    """The summary of ``result``, its strings escaped; a malformed result is a ValueError."""
+    try:
+        return experiment.summary(_printable_values(result))
+    except (AttributeError, IndexError, KeyError, TypeError, ValueError) as error:
+        what = f"{folder.path / 'result.json'} is not a complete {experiment.name} result"
+        raise _malformed(what, error) from None
+
+
+def _plot(experiment: experiments.Experiment, folder: RunFolder) -> None:
+    """Draw the figures of ``folder``; a malformed result is a ValueError."""
+    try:
+        experiment.plot(folder)
+    except (AttributeError, IndexError, KeyError, TypeError) as error:
+        what = f"{folder.path / 'result.json'} (or another file there) is not a complete run"
+        raise _malformed(what, error) from None
+
+
+def _main(argv: list[str]) -> int:
+    if argv[:1] == ["run"] and len(argv) > 1 and not argv[1].startswith("-"):
+        return _run(argv[1], argv[2:])
+    parser = _Parser(prog="neurodyn", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("list", help="list the experiments")
     run = sub.add_parser(
@@ -101,29 +213,43 @@ def main(argv: list[str] | None = None) -> int:
     reproduce.add_argument("--no-progress", action="store_true")
     for command, purpose in (("show", "print the summary"), ("plot", "redraw the figures")):
         sub.add_parser(command, help=f"{purpose} of a run folder").add_argument("folder")
-    try:
-        if argv[:1] == ["run"] and len(argv) > 1 and not argv[1].startswith("-"):
-            return _run(argv[1], argv[2:])
-        args = parser.parse_args(argv)
-        if args.command == "run":
-            parser.error("neurodyn run needs an experiment name (see neurodyn list)")
-        if args.command == "list":
-            for name, experiment in experiments.EXPERIMENTS.items():
-                print(f"{name:<26}{experiment.description}")
-            return 0
-        if args.command == "reproduce":
-            return _reproduce(args)
-        experiment, folder = _existing(args.folder)
-        if args.command == "plot":
-            experiment.plot(folder)
-            print(f"figures redrawn in {folder.path / 'figures'}")
-            return 0
-        print(experiment.summary(folder.read_result()))
+    args = parser.parse_args(argv)
+    if args.command == "run":
+        parser.error("neurodyn run needs an experiment name (see neurodyn list)")
+    if args.command == "list":
+        for name, experiment in experiments.EXPERIMENTS.items():
+            print(f"{name:<26}{experiment.description}")
         return 0
-    except (ValueError, KeyError, FileExistsError, FileNotFoundError) as error:
-        message = error.args[0] if isinstance(error, KeyError) and error.args else error
-        print(f"neurodyn: error: {message}", file=sys.stderr)
-        return 2
+    if args.command == "reproduce":
+        return _reproduce(args)
+    experiment, folder = _existing(args.folder)
+    if args.command == "plot":
+        _plot(experiment, folder)
+        print(f"figures redrawn in {printable(str(folder.path / 'figures'))}")
+        return 0
+    print(_summary(experiment, folder, folder.read_result()))
+    return 0
+
+
+def _describe(error: BaseException) -> str:
+    """One line for an anticipated failure (an OSError names its file)."""
+    if isinstance(error, OSError) and error.filename is not None:
+        return f"{error.filename}: {error.strerror or error}"
+    if isinstance(error, KeyError) and error.args:
+        return str(error.args[0])
+    return str(error)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        message, code = "interrupted (--resume continues a run from its checkpoint)", 130
+    except (UsageError, ValueError, KeyError, OSError) as error:
+        message, code = _describe(error), 2
+    print(f"neurodyn: error: {printable(' '.join(message.splitlines()))}", file=sys.stderr)
+    return code
 
 
 if __name__ == "__main__":

@@ -36,6 +36,8 @@ class Registry(Generic[T]):
         del self._items[name]
 
     def get(self, name: str) -> T:
+        if not isinstance(name, str):
+            raise TypeError(f"a {self.kind} is looked up by its name, a string; got {name!r}")
         if name not in self._items:
             raise KeyError(f"no {self.kind} named {name!r}; known: {', '.join(self.names())}")
         return self._items[name]

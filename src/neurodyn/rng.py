@@ -10,35 +10,61 @@ reproduces the single-network run with the same seed.
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Sequence
 
 import numpy as np
 import torch
 
+from neurodyn.checks import check_tensor, describe
+
 CHUNK = 1 << 14  # counter-based numbers generated per pass (int64 scratch stays in cache)
 STREAMS = {"init": 0, "data": 1, "dynamics": 2, "task": 3, "evaluation": 4}
+
+
+def check_seed(name: str, seed: int) -> int:
+    """``seed`` as an ``int`` if it is a non-negative Python or NumPy integer, else a clear
+    error naming ``name`` (1.5, True, -1 and "3" are refused, never converted)."""
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+        raise ValueError(f"{name} must be a non-negative integer, got {describe(seed)}")
+    return int(seed)
+
+
+def check_seeds(name: str, seeds: Sequence[int]) -> list[int]:
+    """A sequence of seeds (list, tuple, 1-D integer array or tensor) as a list of ints."""
+    if isinstance(seeds, (torch.Tensor, np.ndarray)):
+        if seeds.ndim != 1:
+            raise ValueError(f"{name} must be a 1-D sequence of seeds, got shape {seeds.shape}")
+        seeds = seeds.tolist()
+    if isinstance(seeds, (str, bytes)) or not isinstance(seeds, Sequence):
+        raise ValueError(
+            f"{name} must be a sequence of non-negative integers, got {describe(seeds)}"
+        )
+    return [check_seed(f"{name}[{k}]", s) for k, s in enumerate(seeds)]
 
 
 def generator(seed: int, stream: str, device: torch.device | str = "cpu") -> torch.Generator:
     """A ``torch.Generator`` for ``stream`` of the member seeded with ``seed``."""
     if stream not in STREAMS:
         raise ValueError(f"unknown random stream {stream!r}; known: {sorted(STREAMS)}")
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    seed = check_seed("seed", seed)
     state = np.random.SeedSequence([seed, STREAMS[stream]]).generate_state(1, dtype=np.uint64)
     gen = torch.Generator(device=device)
     gen.manual_seed(int(state[0]))
     return gen
 
 
-def member_seeds(seed: int | Sequence[int], ensemble_size: int) -> list[int]:
-    """One seed per member: an int is shared by all members (paired comparisons)."""
-    if isinstance(seed, int) and not isinstance(seed, bool):
-        return [seed] * ensemble_size
-    seeds = [int(s) for s in seed]
+def member_seeds(seed: int | Sequence[int], ensemble_size: int, *, name: str = "seed") -> list[int]:
+    """One seed per member: an int is shared by all members (paired comparisons). Seeds
+    must be non-negative integers; ``name`` is the caller's argument, for the errors."""
+    several = isinstance(seed, (Sequence, torch.Tensor, np.ndarray))
+    if not several or isinstance(seed, (str, bytes)):
+        return [check_seed(name, seed)] * ensemble_size
+    seeds = check_seeds(name, seed)
     if len(seeds) != ensemble_size:
         raise ValueError(
-            f"got {len(seeds)} seeds for an ensemble of {ensemble_size}; give one or one per member"
+            f"{name}: got {len(seeds)} seeds for an ensemble of {ensemble_size}; give one or "
+            "one per member"
         )
     return seeds
 
@@ -46,7 +72,7 @@ def member_seeds(seed: int | Sequence[int], ensemble_size: int) -> list[int]:
 def generators(
     seeds: Sequence[int], stream: str, device: torch.device | str = "cpu"
 ) -> list[torch.Generator]:
-    return [generator(s, stream, device) for s in seeds]
+    return [generator(s, stream, device) for s in check_seeds("seeds", seeds)]
 
 
 # ---------------------------------------------------------------- counter-based streams
@@ -88,6 +114,8 @@ def member_keys(
     """One int64 key per member for the counter-based ``stream``; ``salt`` splits a stream."""
     if stream not in STREAMS:
         raise ValueError(f"unknown random stream {stream!r}; known: {sorted(STREAMS)}")
+    seeds = check_seeds("seeds", seeds)
+    salt = check_seed("salt", salt)
     keys = [
         signed64(
             int(
@@ -99,6 +127,14 @@ def member_keys(
         for s in seeds
     ]
     return torch.tensor(keys, dtype=torch.int64, device=device)
+
+
+def check_keys(name: str, keys: torch.Tensor) -> torch.Tensor:
+    """Member keys as :func:`member_keys` makes them: a non-empty 1-D int64 tensor."""
+    check_tensor(name, keys, (None,), dtype=torch.int64, axes="(E,)")
+    if keys.numel() == 0:
+        raise ValueError(f"{name} must hold one key per ensemble member, got none")
+    return keys
 
 
 def counter_uniform(

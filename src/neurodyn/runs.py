@@ -2,7 +2,8 @@
 
 Layout (design principle 5)::
 
-    <run>/config.json              the full config, written once
+    <run>/neurodyn-run.json        marker: this is a neurodyn run folder (experiment, version)
+    <run>/config.json              the full config (rewritten only when a resume extends it)
     <run>/metrics.csv              one row per logged step (rewritten atomically)
     <run>/result.json              headline numbers next to the papers' values
     <run>/arrays.safetensors       arrays a figure needs beyond result.json (optional)
@@ -12,60 +13,95 @@ Layout (design principle 5)::
 Every file is written to a temporary sibling and renamed over the old one, so a run
 killed at any moment leaves the previous complete version. Checkpoints are safetensors
 (never pickle) and carry a hash of the config: resuming with another config is refused.
+A :class:`RunFolder` checks what it can when it is made and writes nothing then: the
+folder, the marker and ``config.json`` are written (and an old run deleted) at the first
+write of a file, once the experiment has validated its config and loaded its data.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
-import hashlib
+import errno
 import io
 import json
 import os
-import shutil
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import torch
-from safetensors.torch import load as load_safetensors
 from safetensors.torch import save as save_safetensors
 
+import neurodyn
+from neurodyn.files import atomic_write, config_hash, read_json_object, read_safetensors, write_json
+
+MARKER = "neurodyn-run.json"
+CONFIG = "config.json"
+RESULT = "result.json"
+METRICS = "metrics.csv"
 CHECKPOINT = "checkpoint.safetensors"
 ARRAYS = "arrays.safetensors"
+FIGURES = "figures"
+RUN_FILES = (MARKER, CONFIG, RESULT, METRICS, ARRAYS, CHECKPOINT)
 
 
-def atomic_write(path: str | os.PathLike, data: bytes | str) -> None:
-    """Write ``data`` to ``path`` through a temporary file and an atomic rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    raw = data.encode() if isinstance(data, str) else data
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(raw)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+def _is_temporary(name: str) -> bool:
+    """A leftover of :func:`atomic_write` (``.NAME.XXXX.tmp``) of a run file or figure."""
+    if not (name.startswith(".") and name.endswith(".tmp")):
+        return False
+    return ".png." in name or any(name.startswith(f".{known}.") for known in RUN_FILES)
 
 
-def write_json(path: str | os.PathLike, obj: Any) -> None:
-    atomic_write(path, json.dumps(obj, indent=2, sort_keys=False) + "\n")
+def _foreign(folder: Path) -> list[str]:
+    """The entries of ``folder`` that a run does not write (``--overwrite`` refuses them)."""
+    strangers = []
+    for entry in sorted(folder.iterdir()):
+        if entry.is_symlink():
+            strangers.append(entry.name)
+        elif entry.name == FIGURES and entry.is_dir():
+            strangers += [
+                f"{FIGURES}/{figure.name}"
+                for figure in sorted(entry.iterdir())
+                if figure.is_symlink()
+                or not figure.is_file()
+                or not (figure.suffix == ".png" or _is_temporary(figure.name))
+            ]
+        elif not entry.is_file() or not (entry.name in RUN_FILES or _is_temporary(entry.name)):
+            strangers.append(entry.name)
+    return strangers
 
 
-def config_hash(config: dict) -> str:
-    return hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()[:16]
+def _check_creatable(path: Path) -> None:
+    """``path`` can be written: its nearest existing ancestor is a writable folder."""
+    probe = path
+    while not probe.exists() and probe.parent != probe:
+        probe = probe.parent
+    if not probe.is_dir():
+        raise NotADirectoryError(errno.ENOTDIR, "not a folder, cannot hold one", str(probe))
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise PermissionError(errno.EACCES, "cannot write the run folder there", str(probe))
+
+
+def _listing(names: list[str]) -> str:
+    return ", ".join(names[:5]) + (", ..." if len(names) > 5 else "")
+
+
+def _shorter(stored: dict, config: dict, fields: Sequence[str]) -> list[str]:
+    """The numeric ``fields`` that ``config`` sets lower than ``stored``."""
+    numeric = [k for k in fields if all(type(c.get(k)) in (int, float) for c in (stored, config))]
+    return [name for name in numeric if config[name] < stored[name]]
 
 
 class RunFolder:
     """A results folder for one run of one experiment.
 
-    ``resume=True`` reopens a folder whose ``config.json`` equals ``config``;
-    ``overwrite=True`` deletes an existing folder first. Otherwise an existing folder is
-    an error, so that no result is silently replaced.
+    ``resume=True`` continues the run in ``path`` (an error where there is none), whose
+    ``config.json`` must equal ``config`` but for the ``extendable`` fields, which may
+    grow (never shrink). ``overwrite=True`` replaces a run folder, and only a folder
+    holding nothing but run files (its marker included); the old run is deleted at the
+    first write, so a run that fails before it keeps the old one. Otherwise ``path``
+    must be absent or empty, so that no result is silently replaced. ``experiment`` is
+    the registered name stored in the marker (``neurodyn show`` and ``plot`` read it).
     """
 
     def __init__(
@@ -76,48 +112,168 @@ class RunFolder:
         resume: bool = False,
         overwrite: bool = False,
         extendable: tuple[str, ...] = ("epochs",),
+        experiment: str | None = None,
     ):
-        self.path = Path(path)
-        self.config = config
-        # Fields that only say how long to run may change on resume (to extend a run);
-        # every other field must match, and checkpoints are bound to them.
-        self.hash = config_hash({k: v for k, v in config.items() if k not in extendable})
-        config_file = self.path / "config.json"
-        if self.path.exists() and overwrite:
-            shutil.rmtree(self.path)
-        if config_file.exists():
-            stored = json.loads(config_file.read_text())
-            if not resume:
-                raise FileExistsError(
-                    f"{self.path} already holds a run; pass --resume to continue it, "
-                    "--overwrite to start again, or --out to choose another folder"
+        self._setup(Path(path), config, tuple(extendable), experiment)
+        if resume and overwrite:
+            raise ValueError("--resume and --overwrite exclude each other: choose one")
+        if self.path.exists() and not self.path.is_dir():
+            raise FileExistsError(f"{self.path} is a file, not a run folder; choose another --out")
+        _check_creatable(self.path)
+        if not self.path.exists() or not any(self.path.iterdir()):
+            if resume:
+                raise FileNotFoundError(
+                    f"nothing to resume in {self.path}: it holds no run (check --out, or "
+                    "drop --resume to start one)"
                 )
-            changed = sorted(
-                k
-                for k in set(stored) | set(config)
-                if stored.get(k) != config.get(k) and k not in extendable
+            return
+        strangers = _foreign(self.path)
+        if not (self.path / MARKER).is_file():
+            raise FileExistsError(
+                f"{self.path} is not a neurodyn run folder (it has no {MARKER} and holds "
+                f"{_listing(strangers or sorted(p.name for p in self.path.iterdir()))}); "
+                f"{'--overwrite deletes only run folders; ' if overwrite else ''}"
+                "choose another --out"
             )
-            if changed:
-                raise ValueError(
-                    f"cannot resume {self.path}: its config differs in {changed}; "
-                    "resume with the same settings or use another --out"
-                )
-        self.path.mkdir(parents=True, exist_ok=True)
-        write_json(config_file, config)
-        (self.path / "figures").mkdir(exist_ok=True)
+        marker = read_json_object(self.path / MARKER)
+        started = (self.path / CONFIG).is_file()  # else a start that failed before config.json
+        if resume:
+            if not started:
+                raise FileNotFoundError(f"nothing to resume in {self.path}: it has no {CONFIG}")
+            self._check_resumable(marker, read_json_object(self.path / CONFIG))
+            return
+        if started and not overwrite:
+            raise FileExistsError(
+                f"{self.path} already holds a run; pass --resume to continue it, "
+                "--overwrite to start again, or --out to choose another folder"
+            )
+        self._refuse_strangers(strangers, "overwrite it" if started else "start a run in it")
+        self._clear = True  # the run files found here go at the first write
+
+    def _refuse_strangers(self, strangers: list[str], action: str) -> None:
+        if strangers:
+            raise FileExistsError(
+                f"{self.path} holds files that a neurodyn run does not write "
+                f"({_listing(strangers)}); "
+                f"refusing to {action}: move them away or choose another --out"
+            )
+
+    def _check_resumable(self, marker: dict, stored: dict) -> None:
+        previous = marker.get("experiment")
+        if None not in (previous, self.experiment) and previous != self.experiment:
+            raise ValueError(
+                f"cannot resume {self.path}: it holds a run of {previous!r}, "
+                f"not {self.experiment!r}"
+            )
+        config = self.config
+        changed = sorted(
+            k
+            for k in set(stored) | set(config)
+            if stored.get(k) != config.get(k) and k not in self.extendable
+        )
+        if changed:
+            raise ValueError(
+                f"cannot resume {self.path}: its config differs in {changed}; "
+                "resume with the same settings or use another --out"
+            )
+        shorter = _shorter(stored, config, self.extendable)
+        if shorter:
+            was = ", ".join(f"{name} = {stored[name]}" for name in shorter)
+            raise ValueError(
+                f"cannot resume {self.path} with fewer {', '.join(shorter)}: it was set up "
+                f"with {was}; a resume may only extend a run (use another --out)"
+            )
+        self._rewrite_config = stored != config
+
+    @staticmethod
+    def holds_run(path: str | os.PathLike) -> bool:
+        """Whether ``path`` holds a run that ``resume=True`` can continue."""
+        return (Path(path) / MARKER).is_file() and (Path(path) / CONFIG).is_file()
 
     @classmethod
     def open(cls, path: str | os.PathLike) -> RunFolder:
         """The existing run folder ``path`` with its stored config (``neurodyn plot`` and
-        ``neurodyn show`` read it)."""
-        config_file = Path(path) / "config.json"
-        if not config_file.is_file():
-            raise FileNotFoundError(f"{path} is not a run folder (it has no config.json)")
-        return cls(path, json.loads(config_file.read_text()), resume=True)
+        ``neurodyn show`` read it); ``experiment`` is the marker's (None without one)."""
+        path = Path(path)
+        if not (path / CONFIG).is_file():
+            raise FileNotFoundError(f"{path} is not a run folder (it has no {CONFIG})")
+        config = read_json_object(path / CONFIG)
+        marker = read_json_object(path / MARKER) if (path / MARKER).is_file() else {}
+        folder = cls.__new__(cls)
+        folder._setup(path, config, ("epochs",), marker.get("experiment"))
+        folder._ready = True
+        return folder
+
+    def _setup(self, path: Path, config: dict, extendable: tuple, experiment: str | None):
+        self.path, self.config, self.experiment = path, config, experiment
+        # Fields that only say how long to run may grow on resume (to extend a run);
+        # every other field must match, and checkpoints are bound to them.
+        self.extendable = extendable
+        self.hash = config_hash({k: v for k, v in config.items() if k not in extendable})
+        self._ready = False  # the marker and config.json are on disk
+        self._clear = False  # delete the run files found here at the first write
+        self._rewrite_config = True
+
+    def _prepare(self) -> None:
+        """At the first write: delete the old run (``overwrite``) or a failed start's
+        leftovers, create the folder, write the marker and config.json."""
+        if self._ready:
+            return
+        if self._clear:
+            self._refuse_strangers(_foreign(self.path), "overwrite it")
+            self._delete_run_files()
+        created = []
+        probe = self.path
+        while not probe.exists():
+            created.append(probe)
+            probe = probe.parent
+        fresh = not (self.path / MARKER).is_file()
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+            for leftover in self.path.iterdir():  # temporary files of a killed write
+                if leftover.is_file() and _is_temporary(leftover.name):
+                    leftover.unlink()
+            if fresh:
+                marker = {"experiment": self.experiment, "neurodyn": neurodyn.__version__}
+                write_json(self.path / MARKER, marker)
+            if self._rewrite_config:
+                write_json(self.path / CONFIG, self.config)
+        except BaseException:
+            if fresh:  # leave the disk as it was
+                (self.path / MARKER).unlink(missing_ok=True)
+                with contextlib.suppress(OSError):
+                    for folder in created:
+                        folder.rmdir()
+            raise
+        self._ready = True
+
+    def _delete_run_files(self) -> None:
+        """Delete the run files, config.json first (then a kill leaves a failed start)."""
+        (self.path / CONFIG).unlink(missing_ok=True)
+        figures = self.path / FIGURES
+        if figures.is_dir():
+            for figure in figures.iterdir():
+                figure.unlink()
+            figures.rmdir()
+        for entry in self.path.iterdir():
+            if entry.name != MARKER:
+                entry.unlink()
+        (self.path / MARKER).unlink(missing_ok=True)
+        self._clear = False
+
+    def _write(self, name: str, data: bytes | str) -> Path:
+        self._prepare()
+        atomic_write(self.path / name, data)
+        return self.path / name
+
+    def _existing(self, name: str) -> Path | None:
+        """``path / name`` if it holds this run's file (not an old run's being replaced)."""
+        path = self.path / name
+        return None if self._clear or not path.is_file() else path
 
     # -------------------------------------------------------------- files
     def figure(self, name: str) -> Path:
-        return self.path / "figures" / name
+        return self.path / FIGURES / name
 
     def save_figure(self, fig, name: str) -> Path:
         """Save a matplotlib figure atomically as ``figures/<name>``."""
@@ -125,9 +281,7 @@ class RunFolder:
         fig.savefig(
             buffer, format=Path(name).suffix.lstrip(".") or "png", dpi=120, bbox_inches="tight"
         )
-        target = self.figure(name)
-        atomic_write(target, buffer.getvalue())
-        return target
+        return self._write(f"{FIGURES}/{name}", buffer.getvalue())
 
     def write_metrics(self, rows: Sequence[dict]) -> None:
         if not rows:
@@ -137,54 +291,55 @@ class RunFolder:
         writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
         writer.writeheader()
         writer.writerows(rows)
-        atomic_write(self.path / "metrics.csv", buffer.getvalue())
+        self._write(METRICS, buffer.getvalue())
 
     def read_metrics(self) -> list[dict]:
-        path = self.path / "metrics.csv"
-        if not path.exists():
+        path = self._existing(METRICS)
+        if path is None:
             return []
-        with path.open() as handle:
-            return list(csv.DictReader(handle))
+        try:
+            with path.open(encoding="utf-8", newline="") as handle:
+                return list(csv.DictReader(handle))
+        except (csv.Error, ValueError) as error:
+            raise ValueError(f"{path} is not a readable CSV file ({error})") from None
 
     def write_result(self, result: dict) -> None:
-        write_json(self.path / "result.json", result)
+        self._write(RESULT, json.dumps(result, indent=2) + "\n")
 
     def read_result(self) -> dict:
-        path = self.path / "result.json"
-        if not path.exists():
+        path = self._existing(RESULT)
+        if path is None:
             raise FileNotFoundError(f"{self.path} holds no result yet (no stage has finished)")
-        return json.loads(path.read_text())
+        return read_json_object(path)
 
     def write_arrays(self, tensors: dict[str, torch.Tensor]) -> None:
         """Arrays for the figures (safetensors, atomically), next to result.json."""
         payload = {k: v.detach().to("cpu").contiguous() for k, v in tensors.items()}
-        atomic_write(self.path / ARRAYS, save_safetensors(payload))
+        self._write(ARRAYS, save_safetensors(payload))
 
     def read_arrays(self) -> dict[str, torch.Tensor]:
-        path = self.path / ARRAYS
-        if not path.exists():
+        path = self._existing(ARRAYS)
+        if path is None:
             raise FileNotFoundError(f"{self.path} holds no {ARRAYS} yet")
-        return load_safetensors(path.read_bytes())
+        return read_safetensors(path, "safetensors file")[0]
 
     # -------------------------------------------------------------- checkpoints
     def save_checkpoint(self, tensors: dict[str, torch.Tensor], state: dict) -> None:
         """Tensors plus a JSON ``state`` (epoch, history, ...) in one atomic file."""
         payload = {k: v.detach().to("cpu").contiguous() for k, v in tensors.items()}
         metadata = {"config_hash": self.hash, "state": json.dumps(state)}
-        atomic_write(self.path / CHECKPOINT, save_safetensors(payload, metadata=metadata))
+        self._write(CHECKPOINT, save_safetensors(payload, metadata=metadata))
 
     def load_checkpoint(self) -> tuple[dict[str, torch.Tensor], dict] | None:
         """The last checkpoint, or ``None`` when the run has none yet."""
-        path = self.path / CHECKPOINT
-        if not path.exists():
+        path = self._existing(CHECKPOINT)
+        if path is None:
             return None
-        raw = path.read_bytes()
-        try:
-            tensors = load_safetensors(raw)
-            header_len = int.from_bytes(raw[:8], "little")
-            metadata = json.loads(raw[8 : 8 + header_len]).get("__metadata__", {})
-        except Exception as error:  # safetensors raises its own error types
-            raise ValueError(f"{path} is not a readable checkpoint ({error}); delete it") from error
+        tensors, metadata = read_safetensors(path, "checkpoint")
         if metadata.get("config_hash") != self.hash:
             raise ValueError(f"{path} was written by another config; refusing to resume from it")
-        return tensors, json.loads(metadata["state"])
+        try:
+            state = json.loads(metadata["state"])
+        except (KeyError, TypeError, ValueError):
+            raise ValueError(f"{path} holds no readable state; delete it") from None
+        return tensors, state

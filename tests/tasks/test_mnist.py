@@ -2,7 +2,9 @@
 
 import gzip
 import hashlib
+import json
 import os
+import types
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +14,8 @@ import torch
 from neurodyn import rng
 from neurodyn.tasks import mnist
 from neurodyn.tasks.patterns import prototype_patterns
+
+REAL_DATA = os.environ.get("NEURODYN_DATA")
 
 
 def idx_bytes(array: np.ndarray) -> bytes:
@@ -39,6 +43,18 @@ def fake_mnist(folder: Path, train=12, test=6, compress=True, seed=0) -> dict[st
         else:
             (folder / name).write_bytes(raw)
     return contents
+
+
+def trust(monkeypatch, contents: dict[str, bytes]) -> None:
+    """Make the fake files the known ones: their digests and shapes in the module's tables."""
+    monkeypatch.setattr(
+        mnist, "SHA256", {name: hashlib.sha256(raw).hexdigest() for name, raw in contents.items()}
+    )
+    shapes = {
+        name: tuple(int.from_bytes(raw[4 + 4 * k : 8 + 4 * k], "big") for k in range(raw[3]))
+        for name, raw in contents.items()
+    }
+    monkeypatch.setattr(mnist, "SHAPES", shapes)
 
 
 @pytest.fixture
@@ -75,9 +91,9 @@ def test_truncated_and_corrupt_files_give_clear_errors(tmp_path):
 
 
 def test_lookup_order_argument_then_environment_then_cache(isolated, monkeypatch):
-    fake_mnist(isolated / "arg", seed=1)
-    fake_mnist(isolated / "env" / "mnist", seed=2)
-    fake_mnist(isolated / "cache" / "neurodyn" / "mnist", seed=3)
+    trust(monkeypatch, fake_mnist(isolated / "arg"))
+    fake_mnist(isolated / "env" / "mnist", compress=False)
+    fake_mnist(isolated / "cache" / "neurodyn" / "mnist")
     monkeypatch.setenv("NEURODYN_DATA", str(isolated / "env"))
     assert mnist.find_mnist(isolated / "arg")["train_images"].parent == isolated / "arg"
     assert mnist.find_mnist()["train_images"].parent == isolated / "env" / "mnist"
@@ -86,32 +102,35 @@ def test_lookup_order_argument_then_environment_then_cache(isolated, monkeypatch
 
 
 def test_missing_data_names_every_place_looked(isolated):
+    (isolated / "empty").mkdir()
     with pytest.raises(mnist.DataNotFoundError) as error:
-        mnist.find_mnist(isolated / "nowhere", mirrors=[(isolated / "mirror").as_uri() + "/"])
+        mnist.find_mnist(isolated / "empty", mirrors=[(isolated / "mirror").as_uri() + "/"])
     message = str(error.value)
-    assert str(isolated / "nowhere") in message and str(isolated / "cache") in message
-    assert "NEURODYN_DATA" in message
+    assert str(isolated / "empty") in message and str(isolated / "cache") in message
+    assert "NEURODYN_DATA" in message and "\n" not in message
+    # a data_dir that does not exist is an error of its own, not a fall-back to the cache
+    with pytest.raises(mnist.DataNotFoundError, match="data_dir .*nowhere does not exist"):
+        mnist.find_mnist(isolated / "nowhere", mirrors=())
 
 
 def test_download_checks_sha256(isolated, monkeypatch):
     mirror = isolated / "mirror"
-    contents = fake_mnist(mirror)
-    hashes = {name: hashlib.sha256(raw).hexdigest() for name, raw in contents.items()}
-    monkeypatch.setattr(mnist, "SHA256", hashes)
+    trust(monkeypatch, fake_mnist(mirror))
     found = mnist.find_mnist(mirrors=[mirror.as_uri() + "/"])
     assert found["test_labels"].parent == isolated / "cache" / "neurodyn" / "mnist"
     # a mirror serving different bytes is rejected
     cache = isolated / "cache" / "neurodyn" / "mnist"
     for file in cache.iterdir():
         file.unlink()
-    monkeypatch.setattr(mnist, "SHA256", {name: "0" * 64 for name in hashes})
+    monkeypatch.setattr(mnist, "SHA256", {name: "0" * 64 for name in mnist.FILES.values()})
     with pytest.raises(mnist.DataNotFoundError):
         mnist.find_mnist(mirrors=[mirror.as_uri() + "/"])
     assert not any(cache.iterdir())
 
 
-def test_entangled_mnist_is_a_shared_seeded_sign_projection(isolated):
+def test_entangled_mnist_is_a_shared_seeded_sign_projection(isolated, monkeypatch):
     contents = fake_mnist(isolated / "data")
+    trust(monkeypatch, contents)
     data = mnist.entangled_mnist(16, seed=5, data_dir=isolated / "data")
     pixels = np.frombuffer(contents["t10k-images-idx3-ubyte"][16:], np.uint8).reshape(6, 784)
     projection = torch.randn(784, 16, generator=rng.generator(5, "task"), dtype=torch.float64)
@@ -129,13 +148,38 @@ def test_entangled_mnist_is_a_shared_seeded_sign_projection(isolated):
         mnist.entangled_mnist(16, data_dir=isolated / "data", train_size=50)
 
 
-@pytest.mark.skipif(not os.environ.get("NEURODYN_DATA"), reason="needs the real MNIST files")
-def test_real_mnist_files_have_the_known_sizes_and_hashes():
-    paths = mnist.find_mnist()
-    for key, path in paths.items():
-        content = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
-        assert hashlib.sha256(content).hexdigest() == mnist.SHA256[mnist.FILES[key]]
-    assert mnist.load_mnist()["train_images"].shape == (60000, 28, 28)
+def count_hashing(monkeypatch) -> list[int]:
+    """Count the SHA-256 digests that the mnist module computes from now on."""
+    calls = []
+
+    def sha256(data=b""):
+        calls.append(len(data))
+        return hashlib.sha256(data)
+
+    monkeypatch.setattr(mnist, "hashlib", types.SimpleNamespace(sha256=sha256))
+    return calls
+
+
+def test_verification_is_recorded_so_a_second_load_hashes_nothing(isolated, monkeypatch):
+    trust(monkeypatch, fake_mnist(isolated / "data"))
+    monkeypatch.setattr(mnist, "SETTLED_NS", -(10**12))  # the files just written count as old
+    calls = count_hashing(monkeypatch)
+    first = mnist.load_mnist(isolated / "data", mirrors=())
+    assert len(calls) == 4
+    record = json.loads((isolated / "cache" / "neurodyn" / mnist.VERIFIED).read_text())
+    assert sorted(record) == sorted(str(p.resolve()) for p in (isolated / "data").iterdir())
+    again = mnist.load_mnist(isolated / "data", mirrors=())
+    assert len(calls) == 4 and all(np.array_equal(first[k], again[k]) for k in first)
+
+
+@pytest.mark.skipif(not REAL_DATA, reason="needs the real MNIST files (NEURODYN_DATA)")
+def test_real_mnist_files_verify_once(isolated, monkeypatch):
+    monkeypatch.setenv("NEURODYN_DATA", REAL_DATA)  # isolated removed it
+    calls = count_hashing(monkeypatch)
+    assert mnist.load_mnist(mirrors=())["train_images"].shape == (60000, 28, 28)
+    assert len(calls) == 4
+    paths = mnist.find_mnist(mirrors=())
+    assert len(calls) == 4 and all(isolated not in p.parents for p in paths.values())
 
 
 def test_prototype_patterns_flip_the_requested_fraction():

@@ -27,6 +27,14 @@ from dataclasses import dataclass
 import torch
 
 from neurodyn import rng
+from neurodyn.checks import (
+    check_matrices,
+    check_positive_int,
+    check_real,
+    check_shape,
+    check_tensor,
+    member_values,
+)
 from neurodyn.networks import continuous_bernoulli as cb
 from neurodyn.networks.attractor import FreeEnergyAttractorNetwork
 
@@ -48,6 +56,13 @@ def find_attractors(
     m = L(h) (b_q and its mean) and m J; at precision 1, m is the next state and m J its
     input, so every step costs one product and one Langevin function.
     """
+    E, N = check_matrices("couplings", couplings)
+    check_tensor("starts", starts, (None, None, N), axes=f"({E} or 1, K, N)", finite=True)
+    if starts.shape[0] not in (1, E) or starts.shape[1] == 0:
+        raise ValueError(f"starts must have shape ({E} or 1, K >= 1, {N}), got {starts.shape}")
+    check_positive_int("max_steps", max_steps)
+    check_real("precision", precision, minimum=0.0)
+    check_real("tolerance", tolerance, minimum=0.0)
     J = couplings.double()
     x = starts.double().expand(J.shape[0], -1, -1).clone()  # (1, K, N) serves all members
     h = torch.bmm(x, J)
@@ -152,12 +167,20 @@ def reconstruction_scores(
     (E, trials)). Different ``salt`` values give independent random draws.
     """
     E, N = network.ensemble_size, network.size
+    network.check_couplings(couplings)
+    network.check_state("state", state)
+    check_shape("state", state, (E, 1, N), "(E, 1, N): one chain per member")
+    check_positive_int("trials", trials)
+    check_positive_int("steps", steps)
+    check_real("signal", signal)
+    check_real("snr", snr, minimum=0.0)
+    check_real("precision", precision, minimum=0.0)
     patterns = network.member_patterns(patterns)
     K = patterns.shape[1]
-    scale = torch.as_tensor(evidence, dtype=network.dtype, device=network.device).expand(E)
+    scale = member_values("evidence", evidence, E, dtype=network.dtype, device=network.device)
+    seeds = rng.member_seeds(seeds, E, name="seeds")
     choice_keys, noise_keys, sample_keys = (
-        rng.member_keys(list(seeds), "evaluation", network.device, salt=3 * salt + k)
-        for k in range(3)
+        rng.member_keys(seeds, "evaluation", network.device, salt=3 * salt + k) for k in range(3)
     )
     counters = torch.arange(trials)
     if sample:
@@ -186,6 +209,7 @@ def reconstruction_scores(
 
 def asymmetry(couplings: torch.Tensor) -> torch.Tensor:
     """||J - J^T|| / ||J|| per member: 0 symmetric, sqrt(2) unrelated."""
+    check_matrices("couplings", couplings)
     return (couplings - couplings.transpose(1, 2)).norm(dim=(1, 2)) / couplings.norm(dim=(1, 2))
 
 
@@ -207,6 +231,8 @@ def coupling_correlations(
     couplings: torch.Tensor, patterns: torch.Tensor
 ) -> dict[str, torch.Tensor]:
     """Correlation of the off-diagonal symmetric part of J with the Hebbian and projector."""
+    _, N = check_matrices("couplings", couplings)
+    check_tensor("patterns", patterns, (None, N), axes="(K, N)", finite=True)
     symmetric = 0.5 * (couplings + couplings.transpose(1, 2)).double()
     off = ~torch.eye(couplings.shape[-1], dtype=torch.bool)
     learned = symmetric[:, off]
@@ -282,7 +308,7 @@ def evaluate_network(
         )
         scores.append(score)
     retrieval, generalization = scores
-    scale = torch.as_tensor(evidence, dtype=torch.float64).expand(network.ensemble_size)
+    scale = member_values("evidence", evidence, network.ensemble_size, dtype=torch.float64)
     found, _ = find_attractors(couplings, relax_starts(network.member_patterns(train), scale))
     count = count_distinct(found)
     return AttractorMetrics(

@@ -27,9 +27,14 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import torch
 
+from neurodyn.checks import check_positive_int, check_tensor
+
 
 def hebbian_couplings(patterns: torch.Tensor) -> torch.Tensor:
     """J = X^T X / N with zero diagonal for pattern sets (S, K, N): (S, N, N), symmetric."""
+    check_tensor("patterns", patterns, (None, None, None), axes="(S, K, N)", finite=True)
+    if not patterns.is_floating_point():
+        raise ValueError(f"patterns must be floating point (+-1 values), got {patterns.dtype}")
     n = patterns.shape[-1]
     couplings = patterns.transpose(1, 2) @ patterns / n
     return couplings - torch.diag_embed(torch.diagonal(couplings, dim1=1, dim2=2))
@@ -43,6 +48,7 @@ def hebbian_retention(
     Random-order asynchronous updates s_i <- sign(sum_j J_ij s_j) (ties keep s_i), one
     order per sweep shared by the batch, for ``sweeps`` sweeps or until nothing flips.
     """
+    check_positive_int("sweeps", sweeps)
     couplings = hebbian_couplings(patterns)
     state = patterns.clone()
     n = patterns.shape[-1]

@@ -40,7 +40,7 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
-from neurodyn.checks import check_finite, check_positive_int, check_shape
+from neurodyn.checks import check_finite, check_matrices, check_positive_int, check_shape
 
 MAX_ENUMERATION_SIZE = 24  # 2^23 configurations per network, minutes on one core
 ENUMERATION_BLOCK = 1 << 22  # elements of the (E, chunk, N) field block per step
@@ -88,12 +88,7 @@ def random_spins(
 
 def check_couplings(couplings: torch.Tensor) -> tuple[int, int]:
     """Validate (E, N, N) couplings with a zero diagonal; returns (E, N)."""
-    if not isinstance(couplings, torch.Tensor) or not couplings.is_floating_point():
-        raise ValueError("couplings must be a floating-point tensor of shape (E, N, N)")
-    shape = tuple(couplings.shape)
-    if len(shape) != 3 or shape[1] != shape[2] or shape[0] < 1 or shape[1] < 2:
-        raise ValueError(f"couplings must have shape (E, N, N) with N >= 2, got {shape}")
-    check_finite("couplings", couplings)
+    check_matrices("couplings", couplings, minimum_size=2)
     if bool(couplings.diagonal(dim1=1, dim2=2).any()):
         raise ValueError(
             "couplings must have a zero diagonal; pass the self-coupling J_D as self_coupling"

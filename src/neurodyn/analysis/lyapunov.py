@@ -34,7 +34,7 @@ from typing import Protocol
 import torch
 
 from neurodyn import rng
-from neurodyn.checks import check_choice, check_finite, check_positive_int
+from neurodyn.checks import check_choice, check_finite, check_positive_int, check_tensor
 
 Step = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 Jacobian = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
@@ -74,12 +74,15 @@ class StepDynamics:
 
     ``tangent`` uses ``jacobian_product(state, x_t, vectors)`` when given, else
     ``jacobian(state, x_t) @ vectors`` (a (*batch, N, N) matrix), else
-    :func:`autograd_tangent` of ``step``.
+    :func:`autograd_tangent` of ``step``. ``validate(state, inputs)``, when given, raises
+    a clear error for a state h_0 and inputs x_1 ... x_T that do not fit the dynamics;
+    :func:`lyapunov_spectrum` calls it once before the first step.
     """
 
     step: Step
     jacobian: Jacobian | None = None
     jacobian_product: JacobianProduct | None = None
+    validate: Callable[[torch.Tensor, torch.Tensor], None] | None = None
 
     def tangent(
         self, state: torch.Tensor, x_t: torch.Tensor, vectors: torch.Tensor
@@ -96,20 +99,38 @@ class StepDynamics:
         :class:`~neurodyn.networks.rate.LeakyRateNetwork`), whose Jacobian depends on the
         state only. ``jacobian="analytic"`` uses the network's ``jacobian_product`` or
         ``jacobian(weights, h)`` when it has them; ``"autograd"`` differentiates the step.
+
+        A network with ``check_step(weights, state=None, inputs=None, *, finite)`` (the
+        rate network's) has its weights checked here (shapes, one floating dtype, device,
+        finite) and the state and inputs by :func:`lyapunov_spectrum` before its first
+        step; the steps themselves then run unchecked (its ``advance``, when it has one).
         """
         check_choice("jacobian", jacobian, JACOBIANS)
+        check = getattr(network, "check_step", None)
+        validate = None
+        if check is not None:
+            check(weights, finite=True)
+
+            def validate(state, inputs):
+                check(weights, state, inputs, finite=True)
+
+        advance = getattr(network, "advance", network.step)
 
         def step(h, x_t):
-            return network.step(weights, h, x_t)
+            return advance(weights, h, x_t)
 
         if jacobian == "autograd":
-            return cls(step)
+            return cls(step, validate=validate)
         if hasattr(network, "jacobian_product"):
             product = network.jacobian_product
-            return cls(step, jacobian_product=lambda h, _, vectors: product(weights, h, vectors))
+            return cls(
+                step,
+                jacobian_product=lambda h, _, vectors: product(weights, h, vectors),
+                validate=validate,
+            )
         if hasattr(network, "jacobian"):
-            return cls(step, jacobian=lambda h, _: network.jacobian(weights, h))
-        return cls(step)
+            return cls(step, jacobian=lambda h, _: network.jacobian(weights, h), validate=validate)
+        return cls(step, validate=validate)
 
 
 @dataclass(frozen=True)
@@ -175,6 +196,10 @@ def lyapunov_spectrum(
     clamped to the smallest positive normal number of the dtype: a very negative but
     finite exponent, as the spec's epsilon guard (section 5.3) asks.
     """
+    check_tensor("state", state)
+    check_tensor("inputs", inputs)
+    if not state.is_floating_point():
+        raise ValueError(f"state must be floating point, got dtype {state.dtype}")
     if state.dim() < 1 or inputs.dim() != state.dim() + 1:
         raise ValueError(
             f"state must be (*batch, N) and inputs (*batch, T, N_in); got {tuple(state.shape)} "
@@ -195,6 +220,9 @@ def lyapunov_spectrum(
         raise ValueError(f"warmup = {warmup} leaves none of the {steps} input steps to average")
     check_finite("state", state)
     check_finite("inputs", inputs)
+    validate = getattr(dynamics, "validate", None)
+    if validate is not None:
+        validate(state, inputs)
     basis = initial_basis(size, exponents, seed=seed, dtype=state.dtype, device=state.device)
     basis = basis.expand(*state.shape[:-1], size, exponents)
     floor = torch.finfo(state.dtype).tiny

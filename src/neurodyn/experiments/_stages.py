@@ -18,13 +18,23 @@ class Stages:
     """Named results of an experiment's stages, kept in the run folder's checkpoint.
 
     Each stage stores tensors and JSON values; a resumed run skips finished stages and
-    continues an interrupted training stage from its last checkpoint.
+    continues an interrupted training stage from its last checkpoint. Finished stages
+    are bound to the values of the folder's extendable fields (``epochs``): a resume that
+    changes them is refused, since the stored stages would not match the new config.
     """
 
     def __init__(self, folder: RunFolder):
         self.folder = folder
         loaded = folder.load_checkpoint()
         self.tensors, self.state = loaded if loaded is not None else ({}, {"stages": {}})
+        lengths = {name: folder.config.get(name) for name in folder.extendable}
+        stored = self.state.setdefault("lengths", lengths)
+        if stored != lengths:
+            raise ValueError(
+                f"cannot resume {folder.path} with {lengths}: its stages were computed with "
+                f"{stored} and this experiment cannot extend them; start again with "
+                "--overwrite or use another --out"
+            )
 
     def done(self, name: str) -> bool:
         return self.state["stages"].get(name, {}).get("done", False)

@@ -16,9 +16,8 @@ import inspect
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from neurodyn.checks import check_positive_int
-from neurodyn.config import option
-from neurodyn.networks.binary import BinarySteeringNetwork, SteeringWeights
+from neurodyn.config import Config, option
+from neurodyn.networks.binary import DYNAMICS, BinarySteeringNetwork, SteeringWeights
 from neurodyn.rules.steering import SteeringRule
 from neurodyn.runs import RunFolder
 from neurodyn.tasks._base import ClassificationData
@@ -27,32 +26,55 @@ from neurodyn.tasks.patterns import prototype_patterns
 from neurodyn.training import EpochMetrics, RandomStreams, train
 
 DATASETS = ("entangled-mnist", "prototypes")
+MNIST_SIZES = {"train_size": 60000, "test_size": 10000}  # all MNIST images
 # The data of the tiny configs: 100 / 50 synthetic prototype patterns of 20 bits (seconds).
 TINY_DATA = {"dataset": "prototypes", "input_bits": 20, "train_size": 100, "test_size": 50}
-# Descriptions of the config fields that several steering experiments declare (each with
-# its own default): one text for ``neurodyn run NAME --help`` whichever experiment shows it.
-FIELD_HELP = {
-    "feedback_skip_strength": "lambda_wback_skip, scale of the fixed feedback skips readout "
-    "-> layers l < L",
-    "readout_skip_strength": "lambda_wforth_skip, scale of the learned readout skips layers "
-    "l < L -> readout",
-    "readout_skip_learning_rate": "learning rate of the readout skips W_out^l, l < L",
-    "dynamics": "synchronous (all units at once, the authors' code) or asynchronous (random "
-    "order of the hidden units)",
-    "train_sweeps": "T, steered sweeps (the L warm-up sweeps included, so T > L); T free "
-    "sweeps follow",
-    "eval_sweeps": "T_eval, free sweeps from the zero state at evaluation",
-    "epochs": "training epochs, each followed by evaluation on train and test",
+# The config fields that several steering experiments declare (each with its own default):
+# one description and one set of allowed values whichever experiment shows it.
+SHARED_FIELDS = {
+    "feedback_skip_strength": (
+        "lambda_wback_skip, scale of the fixed feedback skips readout -> layers l < L",
+        {"minimum": 0.0},
+    ),
+    "readout_skip_strength": (
+        "lambda_wforth_skip, scale of the learned readout skips layers l < L -> readout",
+        {"minimum": 0.0},
+    ),
+    "readout_skip_learning_rate": (
+        "learning rate of the readout skips W_out^l, l < L",
+        {"minimum": 0.0},
+    ),
+    "dynamics": (
+        "synchronous (all units at once, the authors' code) or asynchronous (random order "
+        "of the hidden units)",
+        {"choices": DYNAMICS},
+    ),
+    "train_sweeps": (
+        "T, steered sweeps (the L warm-up sweeps included, so T > L); T free sweeps follow",
+        {"minimum": 1},
+    ),
+    "eval_sweeps": ("T_eval, free sweeps from the zero state at evaluation", {"minimum": 1}),
+    "epochs": ("training epochs, each followed by evaluation on train and test", {"minimum": 1}),
 }
 
 
 def shared_option(default, name: str):
-    """The config field ``name`` of :data:`FIELD_HELP` with this experiment's ``default``."""
-    return option(default, FIELD_HELP[name])
+    """The config field ``name`` of :data:`SHARED_FIELDS` with this experiment's ``default``."""
+    text, allowed = SHARED_FIELDS[name]
+    return option(default, text, **allowed)
+
+
+def check_train_sweeps(config) -> None:
+    """T > L: the L warm-up sweeps leave at least one clamped sweep."""
+    if config.train_sweeps <= config.num_layers:
+        raise ValueError(
+            f"config field 'train_sweeps' must exceed num_layers = {config.num_layers} (the "
+            f"warm-up sweeps), got {config.train_sweeps}"
+        )
 
 
 @dataclasses.dataclass(frozen=True)
-class EntangledMNISTFields:
+class EntangledMNISTFields(Config):
     """Config fields of the data set (:func:`load_data`); defaults: Entangled MNIST of
     100 bits on all 60 000 / 10 000 images, data seed 17 (spec 4.1)."""
 
@@ -60,54 +82,91 @@ class EntangledMNISTFields:
         "entangled-mnist",
         "entangled-mnist (MNIST through a random 784 x N projection and sign, spec 4.1) or "
         "prototypes (noisy +-1 class prototypes, no files needed; for tests)",
+        choices=DATASETS,
     )
-    input_bits: int = option(100, "N, input bits per pattern (spec 4.1: N = 100)")
+    input_bits: int = option(100, "N, input bits per pattern (spec 4.1: N = 100)", minimum=1)
     train_size: int = option(
-        60000, "training patterns (entangled-mnist: 60000 is the whole MNIST training set)"
+        60000,
+        "training patterns (entangled-mnist: 60000 is the whole MNIST training set)",
+        minimum=10,
     )
     test_size: int = option(
-        10000, "test patterns (entangled-mnist: 10000 is the whole MNIST test set)"
+        10000, "test patterns (entangled-mnist: 10000 is the whole MNIST test set)", minimum=10
     )
     data_seed: int = option(
-        17, "seed of the image subset and the projection R (or of the prototypes); spec: 17"
+        17,
+        "seed of the image subset and the projection R (or of the prototypes); spec: 17",
+        minimum=0,
     )
     data_dir: str = option(
-        "", "folder holding the MNIST IDX files (empty: $NEURODYN_DATA, then the user cache)"
+        "",
+        "folder holding the MNIST IDX files (empty: $NEURODYN_DATA, then the user cache)",
+        unbounded=True,
     )
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        for name, available in MNIST_SIZES.items():
+            if self.dataset == "entangled-mnist" and getattr(self, name) > available:
+                raise ValueError(
+                    f"config field {name!r} must be <= {available} (all MNIST images) for "
+                    f"entangled-mnist, got {getattr(self, name)}"
+                )
 
 
 @dataclasses.dataclass(frozen=True)
-class SteeringRuleFields:
+class SteeringRuleFields(Config):
     """Config fields of the network strengths and the steering rule that every steering
     experiment shares; defaults: the spec's main configuration (spec 3.2). An experiment
     whose source differs redeclares the field with its own default."""
 
     feedback_strength: float = option(
-        0.9, "lambda_wback, scale of the fixed feedback W_back ~ N(0, 1) lambda_wback / sqrt(C)"
+        0.9,
+        "lambda_wback, scale of the fixed feedback W_back ~ N(0, 1) lambda_wback / sqrt(C)",
+        minimum=0.0,
     )
     readout_strength: float = option(
-        1.0, "lambda_wforth, scale of the learned readout W_out ~ N(0, 1) lambda_wforth / sqrt(H)"
+        1.0,
+        "lambda_wforth, scale of the learned readout W_out ~ N(0, 1) lambda_wforth / sqrt(H)",
+        minimum=0.0,
     )
     label_strength: float = option(
-        1000.0, "lambda_y, label field that clamps the readout to the target while training"
+        1000.0,
+        "lambda_y, label field that clamps the readout to the target while training",
+        above=0.0,
     )
     update_probability: float = option(
-        1.0, "p_update, probability that a unit updates in a synchronous sweep"
+        1.0,
+        "p_update, probability that a unit updates in a synchronous sweep",
+        above=0.0,
+        maximum=1.0,
     )
     hidden_threshold: float = option(
-        0.9, "kappa_h, hidden stability margin (J_D, and lambda for L > 1, are added)"
+        0.9, "kappa_h, hidden stability margin (J_D, and lambda for L > 1, are added)", minimum=0.0
     )
-    readout_threshold: float = option(3.0, "kappa_out, readout stability margin")
-    coupling_learning_rate: float = option(0.005, "eta_J, learning rate of the couplings J")
-    input_learning_rate: float = option(0.03, "eta_in, learning rate of the input weights W_in")
-    readout_learning_rate: float = option(0.1, "eta_W, learning rate of the readout W_out")
+    readout_threshold: float = option(3.0, "kappa_out, readout stability margin", minimum=0.0)
+    coupling_learning_rate: float = option(
+        0.005, "eta_J, learning rate of the couplings J (0: fixed J)", minimum=0.0
+    )
+    input_learning_rate: float = option(
+        0.03, "eta_in, learning rate of the input weights W_in (0: fixed W_in)", minimum=0.0
+    )
+    readout_learning_rate: float = option(
+        0.1, "eta_W, learning rate of the readout W_out", above=0.0
+    )
     coupling_weight_decay: float = option(
-        0.005, "wd_J, weight decay of J (times eta_J, every step)"
+        0.005, "wd_J, weight decay of J (times eta_J, every step)", minimum=0.0
     )
-    input_weight_decay: float = option(0.0, "wd_in, weight decay of W_in (times eta_in)")
-    readout_weight_decay: float = option(0.005, "wd_W, weight decay of W_out (times eta_W)")
-    batch_size: int = option(16, "B, patterns per plasticity step")
-    device: str = option("cpu", "torch device of the ensemble (cpu, cuda, cuda:1, ...)")
+    input_weight_decay: float = option(
+        0.0, "wd_in, weight decay of W_in (times eta_in)", minimum=0.0
+    )
+    readout_weight_decay: float = option(
+        0.005, "wd_W, weight decay of W_out (times eta_W)", minimum=0.0
+    )
+    batch_size: int = option(16, "B, patterns per plasticity step", minimum=1)
+    device: str = option(
+        "cpu", "torch device of the ensemble (cpu, cuda, cuda:1, ...)", device=True
+    )
 
 
 def shared_fields(config, target) -> dict:
@@ -116,23 +175,6 @@ def shared_fields(config, target) -> dict:
     so that an experiment's config passes its fields on by name."""
     names = inspect.signature(target).parameters
     return {f.name: getattr(config, f.name) for f in dataclasses.fields(config) if f.name in names}
-
-
-def check_fields(config, *, positive: Sequence[str] = (), lists: Sequence[str] = ()) -> None:
-    """Validate a steering config: the fields named in ``positive`` hold positive integers,
-    the tuple fields named in ``lists`` at least one value and no repeats; a config with the
-    data fields (:class:`EntangledMNISTFields`) also needs positive sizes and a known data
-    set."""
-    if isinstance(config, EntangledMNISTFields):
-        if config.dataset not in DATASETS:
-            raise ValueError(f"dataset must be one of {list(DATASETS)}, got {config.dataset!r}")
-        positive = ("input_bits", "train_size", "test_size", *positive)
-    for name in positive:
-        check_positive_int(name, getattr(config, name))
-    for name in lists:
-        values = getattr(config, name)
-        if not values or len(set(values)) != len(values):
-            raise ValueError(f"{name} must list at least one value, without repeats")
 
 
 def load_data(config) -> ClassificationData:
@@ -175,7 +217,9 @@ def train_in_folder(
     """
     streams = RandomStreams.from_seeds(seeds, network.device)
     checkpoint = folder.load_checkpoint()
-    if checkpoint is None:
+    # A checkpoint of epoch 0 holds the initial weights after the first evaluation, whose
+    # random draws train() would repeat from start_epoch 0: start afresh from the seeds.
+    if checkpoint is None or checkpoint[1]["epoch"] == 0:
         weights, rows, start = network.init(list(seeds)), [], 0
     else:
         tensors, state = checkpoint
@@ -189,6 +233,11 @@ def train_in_folder(
         )
         streams.load_state(tensors)
         rows, start = state["rows"], state["epoch"]
+        if start > config.epochs:  # RunFolder refuses this resume; a library caller may not
+            raise ValueError(
+                f"{folder.path} holds {start} trained epochs, more than epochs = "
+                f"{config.epochs}; a resume may only extend a run"
+            )
 
     def on_epoch(metrics: EpochMetrics, current: SteeringWeights) -> None:
         rows.extend(metrics.rows(names))

@@ -30,8 +30,7 @@ import torch
 
 from neurodyn import rng
 from neurodyn.analysis.capacity import hebbian_retention
-from neurodyn.checks import check_positive_int
-from neurodyn.config import option, to_dict
+from neurodyn.config import Config, option, to_dict
 from neurodyn.experiments import Experiment, register
 from neurodyn.experiments._stages import Stages
 from neurodyn.networks import continuous_bernoulli as cb
@@ -55,37 +54,31 @@ THRESHOLD = 0.95
 
 
 @dataclass(frozen=True)
-class CapacityConfig:
-    size: int = option(100, "N, units per network")
+class CapacityConfig(Config):
+    size: int = option(100, "N, units per network", minimum=2)
     pattern_counts: tuple[int, ...] = option(
-        (10, 20, 30, 40, 50, 60, 70, 80, 90), "K, numbers of random +-1 patterns stored"
+        (10, 20, 30, 40, 50, 60, 70, 80, 90),
+        "K, numbers of random +-1 patterns stored",
+        minimum=1,
+        unique=True,
     )
-    repeats: int = option(5, "networks (pattern draws) per K; the paper's notebook: 20")
-    seed: int = option(101, "base seed; member (K, repeat) uses seed + 1000 repeat + K")
-    evidence: float = option(2.0, "evidence: the bias is evidence x pattern while shown")
-    precision: float = option(1.0, "precision beta during training and reconstruction")
-    learning_rate: float = option(0.0005, "learning rate of the local predictive coupling rule")
-    epochs: int = option(10_000, "training epochs, one random pattern each, state reset")
-    steps_per_epoch: int = option(10, "stochastic update steps per epoch")
+    repeats: int = option(5, "networks (pattern draws) per K; the paper's notebook: 20", minimum=1)
+    seed: int = option(101, "base seed; member (K, repeat) uses seed + 1000 repeat + K", minimum=0)
+    evidence: float = option(2.0, "evidence: the bias is evidence x pattern while shown", above=0.0)
+    precision: float = option(1.0, "precision beta during training and reconstruction", above=0.0)
+    learning_rate: float = option(
+        0.0005, "learning rate of the local predictive coupling rule", above=0.0
+    )
+    epochs: int = option(10_000, "training epochs, one random pattern each, state reset", minimum=1)
+    steps_per_epoch: int = option(10, "stochastic update steps per epoch", minimum=1)
     retention_precision: float = option(
-        100.0, "precision of the deterministic retention dynamics (the notebook's code)"
+        100.0, "precision of the deterministic retention dynamics (the notebook's code)", above=0.0
     )
-    retention_steps: int = option(200, "deterministic steps from each pattern at zero bias")
-    reconstruction_steps: int = option(20, "stochastic steps driven by the noisy cue")
-    cue_noise: float = option(2.0, "cue noise sd in units of the pattern's sd")
-
-    def __post_init__(self) -> None:
-        for name in (
-            "size",
-            "repeats",
-            "epochs",
-            "steps_per_epoch",
-            "retention_steps",
-            "reconstruction_steps",
-        ):
-            check_positive_int(name, getattr(self, name))
-        if not self.pattern_counts or min(self.pattern_counts) < 1:
-            raise ValueError("pattern_counts must list positive numbers of patterns")
+    retention_steps: int = option(
+        200, "deterministic steps from each pattern at zero bias", minimum=1
+    )
+    reconstruction_steps: int = option(20, "stochastic steps driven by the noisy cue", minimum=1)
+    cue_noise: float = option(2.0, "cue noise sd in units of the pattern's sd", minimum=0.0)
 
 
 def _correlation(states: torch.Tensor, patterns: torch.Tensor) -> torch.Tensor:

@@ -22,8 +22,7 @@ import torch
 
 from neurodyn import rng
 from neurodyn.analysis import attractors as analysis
-from neurodyn.checks import check_positive_int
-from neurodyn.config import option, to_dict
+from neurodyn.config import Config, option, to_dict
 from neurodyn.experiments import Experiment, register
 from neurodyn.networks.attractor import FreeEnergyAttractorNetwork
 from neurodyn.plotting import figure
@@ -36,21 +35,24 @@ PAPER_CORRELATION = -0.19
 
 
 @dataclass(frozen=True)
-class OrthogonalConfig:
+class OrthogonalConfig(Config):
     seeds: tuple[int, ...] = option(
-        (0, 1, 2, 3, 4, 5), "seeds, one network (ensemble member) each; demos use the first"
+        (0, 1, 2, 3, 4, 5),
+        "seeds, one network (ensemble member) each; demos use the first",
+        minimum=0,
+        unique=True,
     )
-    evidence: float = option(30.0, "evidence: the bias is evidence x pattern while shown")
-    precision: float = option(0.1, "precision beta (inverse temperature) during training")
-    learning_rate: float = option(0.01, "learning rate of the local predictive coupling rule")
-    epochs: int = option(500, "training epochs, one randomly drawn pattern each")
-    steps_per_epoch: int = option(10, "stochastic update steps per epoch")
-
-    def __post_init__(self) -> None:
-        check_positive_int("epochs", self.epochs)
-        check_positive_int("steps_per_epoch", self.steps_per_epoch)
-        if not self.seeds:
-            raise ValueError("seeds must list at least one seed")
+    evidence: float = option(
+        30.0, "evidence: the bias is evidence x pattern while shown", above=0.0
+    )
+    precision: float = option(
+        0.1, "precision beta (inverse temperature) during training", above=0.0
+    )
+    learning_rate: float = option(
+        0.01, "learning rate of the local predictive coupling rule", above=0.0
+    )
+    epochs: int = option(500, "training epochs, one randomly drawn pattern each", minimum=1)
+    steps_per_epoch: int = option(10, "stochastic update steps per epoch", minimum=1)
 
 
 def _demo(network, couplings, bias, precision, steps, seed):

@@ -27,15 +27,13 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from scipy.ndimage import median_filter
 
 from neurodyn.analysis import attractors as analysis
-from neurodyn.checks import check_positive_int
-from neurodyn.config import option, to_dict
+from neurodyn.config import Config, option, to_dict
 from neurodyn.experiments import Experiment, register
+from neurodyn.experiments._free_energy_regimes_report import METRICS, plot, summary
 from neurodyn.experiments._stages import Stages
 from neurodyn.networks.attractor import FreeEnergyAttractorNetwork
-from neurodyn.plotting import figure
 from neurodyn.rules.free_energy import FreeEnergyRule
 from neurodyn.runs import RunFolder
 from neurodyn.tasks.digits import digit_patterns
@@ -47,40 +45,41 @@ CASES = {  # name: (evidence, precision, the authors' saved output, in the order
     "low precision": (6.0, 0.0278, dict(zip(SAVED, (0.1645, 0.0845, 1, None), strict=True))),
 }
 PRECISIONS = tuple(float(f"{p:.4g}") for p in np.logspace(-2, 0, 19))
-METRICS = ("retrieval", "generalization", "orthogonality", "attractor_count")
+EVIDENCE_LEVELS = tuple(float(e) for e in range(1, 21))
+BASELINE_NORMS = tuple(float(f"{v:.3g}") for v in np.logspace(0, 2, 13))
 
 
 @dataclass(frozen=True)
-class RegimesConfig:
+class RegimesConfig(Config):
     case_seeds: tuple[int, ...] = option(
-        (0, 1, 2, 3, 4), "seeds of the example cases, one network per (case, seed)"
+        (0, 1, 2, 3, 4),
+        "seeds of the example cases, one network per (case, seed)",
+        minimum=0,
+        unique=True,
     )
     grid: bool = option(True, "also train the evidence x precision grid, one network a cell")
-    grid_seed: int = option(0, "seed shared by every grid network and the baselines")
+    grid_seed: int = option(0, "seed shared by every grid network and the baselines", minimum=0)
     evidence_levels: tuple[float, ...] = option(
-        tuple(float(e) for e in range(1, 21)), "evidence levels of the grid (bias scale)"
+        EVIDENCE_LEVELS, "evidence levels of the grid (bias scale)", above=0.0, unique=True
     )
     precisions: tuple[float, ...] = option(
-        PRECISIONS, "precisions beta (inverse temperatures) of the grid"
+        PRECISIONS, "precisions beta (inverse temperatures) of the grid", above=0.0, unique=True
     )
-    epochs: int = option(5000, "training epochs on the 10 digits, one random digit each")
-    steps_per_epoch: int = option(10, "stochastic update steps per training epoch")
-    learning_rate: float = option(0.001, "learning rate of the local predictive coupling rule")
-    trials: int = option(100, "noisy retrieval / generalisation trials per network and score")
-    eval_steps: int = option(100, "stochastic steps per retrieval / generalisation trial")
+    epochs: int = option(5000, "training epochs on the 10 digits, one random digit each", minimum=1)
+    steps_per_epoch: int = option(10, "stochastic update steps per training epoch", minimum=1)
+    learning_rate: float = option(
+        0.001, "learning rate of the local predictive coupling rule", above=0.0
+    )
+    trials: int = option(
+        100, "noisy retrieval / generalisation trials per network and score", minimum=1
+    )
+    eval_steps: int = option(
+        100, "stochastic steps per retrieval / generalisation trial", minimum=1
+    )
     baseline_norms: tuple[float, ...] = option(
-        tuple(float(f"{v:.3g}") for v in np.logspace(0, 2, 13)),
-        "Frobenius norms ||J|| of the Hebbian and projector baselines",
+        BASELINE_NORMS, "norms ||J||_F of the Hebbian and projector baselines", above=0, unique=True
     )
-    device: str = option("cpu", "torch device of the ensembles (cpu, cuda, ...)")
-
-    def __post_init__(self) -> None:
-        for name in ("epochs", "steps_per_epoch", "trials", "eval_steps"):
-            check_positive_int(name, getattr(self, name))
-        if not self.case_seeds:
-            raise ValueError("case_seeds must list at least one seed")
-        if min(self.precisions) <= 0 or min(self.evidence_levels) <= 0:
-            raise ValueError("precisions and evidence_levels must be positive")
+    device: str = option("cpu", "torch device of the ensembles (cpu, cuda, ...)", device=True)
 
 
 def _train_and_score(
@@ -269,107 +268,6 @@ def summarise(config, cases, grid=None, baselines=None) -> dict:
     _, off_diagonal = analysis.data_orthogonality(digit_patterns()[0])
     result["data_orthogonality"] = {"coded": 29.9374, "distinct_pairs": off_diagonal}
     return result
-
-
-def summary(result: dict) -> str:
-    lines = [
-        f"{'case':<30}{'retrieval':>16}{'generalization':>18}{'attractors':>13}"
-        f"{'orthogonality':>17}   paper (saved output)"
-    ]
-
-    def cell(stat, digits=3):
-        if stat["mean"] is None:
-            return "nan"
-        return f"{stat['mean']:.{digits}f}+-{stat['sd']:.{digits}f}"
-
-    for case, row in result["cases"].items():
-        paper = row["paper"]
-        shown = (
-            ", ".join(f"{k[:4]} {v}" for k, v in paper.items()) if paper else "fails (E[dJ] = 0)"
-        )
-        lines.append(
-            f"{case:<30}{cell(row['retrieval']):>16}{cell(row['generalization']):>18}"
-            f"{cell(row['attractor_count'], 1):>13}{cell(row['orthogonality'], 1):>17}   {shown}"
-        )
-    data = result["data_orthogonality"]
-    lines.append(
-        f"data orthogonality: {data['coded']:.2f} as coded, "
-        f"{data['distinct_pairs']:.2f} over distinct pairs"
-    )
-    for kind, best in result.get("baselines", {}).get("best", {}).items():
-        lines.append(
-            f"{kind} baseline (best ||J|| = {best['norm']:.3g}): "
-            f"retrieval {best['retrieval']:.3f}, generalization {best['generalization']:.3f}, "
-            f"attractors {best['attractor_count']:.0f}"
-        )
-    if "grid" in result:
-        seconds = result["grid"]["seconds"]
-        lines.append(
-            f"grid of {len(result['grid']['retrieval']) * len(result['grid']['retrieval'][0])}"
-            f" networks: {seconds['train']:.0f} s training, {seconds['evaluate']:.0f} s evaluation"
-        )
-    return "\n".join(lines)
-
-
-def plot(folder: RunFolder) -> None:
-    """``regimes.png`` once the grid is done, ``baselines.png`` once the baselines are."""
-    result = folder.read_result()
-    if "grid" in result:
-        _plot_grid(result, folder)
-    if "baselines" in result:
-        _plot_baselines(result, folder)
-
-
-def _plot_grid(result: dict, folder: RunFolder) -> None:
-    """The paper's figure of simulation 2: each metric over temperature x evidence."""
-    config = result["config"]
-    fig, axes = figure(1, 4, size=(17, 3.8))
-    temperature = 1 / np.array(config["precisions"])
-    evidence = np.array(config["evidence_levels"])
-    styles = {
-        "retrieval": ("RdBu_r", (-0.36, 0.36)),
-        "generalization": ("RdBu_r", (-0.08, 0.08)),
-        "orthogonality": ("viridis_r", (0, 60)),
-        "attractor_count": ("viridis", (1, 10)),
-    }
-    for ax, metric in zip(axes, METRICS, strict=True):
-        values = np.array(result["grid"][metric], dtype=float)
-        cmap, (low, high) = styles[metric]
-        # undefined orthogonality (a single attractor) is drawn at the top of the scale
-        smooth = median_filter(np.nan_to_num(values, nan=high), size=3, mode="nearest")
-        mesh = ax.pcolormesh(
-            temperature, evidence, smooth, cmap=cmap, vmin=low, vmax=high, shading="nearest"
-        )
-        ax.set_xscale("log")
-        ax.set_xlabel("temperature 1 / precision")
-        ax.set_ylabel("evidence")
-        ax.set_title(metric.replace("_", " "))
-        fig.colorbar(mesh, ax=ax)
-    fig.tight_layout()
-    folder.save_figure(fig, "regimes.png")
-
-
-def _plot_baselines(result: dict, folder: RunFolder) -> None:
-    """Hebbian and projector couplings vs their norm, the learned balanced case dashed."""
-    baselines = result["baselines"]["all"]
-    fig, axes = figure(1, 3, size=(13, 3.6))
-    balanced = result["cases"]["balanced"]
-    for ax, metric in zip(axes, ("retrieval", "generalization", "attractor_count"), strict=True):
-        for kind in ("hebbian", "projector"):
-            rows = [i for i, k in enumerate(baselines["kind"]) if k == kind]
-            ax.plot(
-                [baselines["norm"][i] for i in rows],
-                [baselines[metric][i] for i in rows],
-                "o-",
-                label=f"{kind} (no learning)",
-            )
-        ax.axhline(balanced[metric]["mean"], color="k", linestyle="--", label="learned (balanced)")
-        ax.set_xscale("log")
-        ax.set_xlabel("||J|| (Frobenius)")
-        ax.set_title(metric.replace("_", " "))
-    axes[0].legend(fontsize=8)
-    fig.tight_layout()
-    folder.save_figure(fig, "baselines.png")
 
 
 def quick() -> RegimesConfig:

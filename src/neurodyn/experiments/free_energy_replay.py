@@ -20,8 +20,7 @@ import numpy as np
 import torch
 
 from neurodyn.analysis import attractors as analysis
-from neurodyn.checks import check_positive_int
-from neurodyn.config import option, to_dict
+from neurodyn.config import Config, option, to_dict
 from neurodyn.experiments import Experiment, register
 from neurodyn.experiments._stages import Stages
 from neurodyn.networks.attractor import FreeEnergyAttractorNetwork
@@ -32,24 +31,29 @@ from neurodyn.tasks.digits import digit_patterns
 
 
 @dataclass(frozen=True)
-class ReplayConfig:
-    seeds: tuple[int, ...] = option((0, 1, 2), "seeds; one network per (seed, replay precision)")
-    evidence: float = option(11.0, "evidence: the bias is evidence x digit while shown")
-    precision: float = option(0.1668, "precision beta (inverse temperature) during training")
-    replay_precisions: tuple[float, ...] = option(
-        (1.0, 0.1668), "precisions of the free run (notebook: 1; paper: unchanged)"
+class ReplayConfig(Config):
+    seeds: tuple[int, ...] = option(
+        (0, 1, 2), "seeds; one network per (seed, replay precision)", minimum=0, unique=True
     )
-    learning_rate: float = option(0.001, "learning rate of the local predictive coupling rule")
-    epochs: int = option(5000, "training epochs on the 10 digits, one random digit each")
-    steps_per_epoch: int = option(10, "stochastic update steps per training epoch")
-    replay_steps: int = option(50_000, "steps of replay: learning on at zero bias")
-    trials: int = option(100, "noisy retrieval / generalisation trials per member and score")
-
-    def __post_init__(self) -> None:
-        for name in ("epochs", "steps_per_epoch", "replay_steps", "trials"):
-            check_positive_int(name, getattr(self, name))
-        if not self.seeds or not self.replay_precisions:
-            raise ValueError("seeds and replay_precisions must not be empty")
+    evidence: float = option(11.0, "evidence: the bias is evidence x digit while shown", above=0.0)
+    precision: float = option(
+        0.1668, "precision beta (inverse temperature) during training", above=0.0
+    )
+    replay_precisions: tuple[float, ...] = option(
+        (1.0, 0.1668),
+        "precisions of the free run (notebook: 1; paper: unchanged)",
+        above=0.0,
+        unique=True,
+    )
+    learning_rate: float = option(
+        0.001, "learning rate of the local predictive coupling rule", above=0.0
+    )
+    epochs: int = option(5000, "training epochs on the 10 digits, one random digit each", minimum=1)
+    steps_per_epoch: int = option(10, "stochastic update steps per training epoch", minimum=1)
+    replay_steps: int = option(50_000, "steps of replay: learning on at zero bias", minimum=1)
+    trials: int = option(
+        100, "noisy retrieval / generalisation trials per member and score", minimum=1
+    )
 
 
 def _upper(couplings: torch.Tensor) -> torch.Tensor:

@@ -21,8 +21,7 @@ import torch
 
 from neurodyn import rng
 from neurodyn.analysis import attractors as analysis
-from neurodyn.checks import check_positive_int
-from neurodyn.config import option, to_dict
+from neurodyn.config import Config, option, to_dict
 from neurodyn.experiments import Experiment, register
 from neurodyn.networks.attractor import FreeEnergyAttractorNetwork
 from neurodyn.plotting import figure
@@ -33,21 +32,24 @@ from neurodyn.training.attractor import learn_patterns
 
 
 @dataclass(frozen=True)
-class SequenceConfig:
+class SequenceConfig(Config):
     seeds: tuple[int, ...] = option(
-        (0, 1, 2, 3, 4), "seeds, one network (ensemble member) each; figures show the first"
+        (0, 1, 2, 3, 4),
+        "seeds, one network (ensemble member) each; figures show the first",
+        minimum=0,
+        unique=True,
     )
-    evidence: float = option(20.0, "evidence: the bias is evidence x digit while shown")
-    precision: float = option(1.0, "precision beta (inverse temperature), training and free run")
-    learning_rate: float = option(0.001, "learning rate of the local predictive coupling rule")
-    iterations: int = option(2000, "training steps, one digit each in the order 1->2->3->1...")
-    free_steps: int = option(100, "stochastic steps of the free run at zero bias")
-
-    def __post_init__(self) -> None:
-        check_positive_int("iterations", self.iterations)
-        check_positive_int("free_steps", self.free_steps)
-        if not self.seeds:
-            raise ValueError("seeds must list at least one seed")
+    evidence: float = option(20.0, "evidence: the bias is evidence x digit while shown", above=0.0)
+    precision: float = option(
+        1.0, "precision beta (inverse temperature), training and free run", above=0.0
+    )
+    learning_rate: float = option(
+        0.001, "learning rate of the local predictive coupling rule", above=0.0
+    )
+    iterations: int = option(
+        2000, "training steps, one digit each in the order 1->2->3->1...", minimum=1
+    )
+    free_steps: int = option(100, "stochastic steps of the free run at zero bias", minimum=1)
 
 
 def cycle_statistics(dominant: np.ndarray) -> dict:

@@ -26,8 +26,7 @@ import numpy as np
 import torch
 
 from neurodyn import rng, rules, tasks
-from neurodyn.checks import check_positive_int
-from neurodyn.config import option, to_dict
+from neurodyn.config import Config, option, to_dict
 from neurodyn.experiments import Experiment, register
 from neurodyn.experiments._stages import Stages
 from neurodyn.networks.rate import LeakyRateNetwork, RateWeights
@@ -37,34 +36,47 @@ from neurodyn.training.rate import train_rate
 
 
 @dataclass(frozen=True)
-class RateGainConfig:
+class RateGainConfig(Config):
     tasks: tuple[str, ...] = option(
-        ("romo", "decision", "match-sample"), "registered task names or neurogym ids"
+        ("romo", "decision", "match-sample"),
+        "registered task names or neurogym ids",
+        unbounded=True,  # checked against the task registry
+        unique=True,
     )
-    rules: tuple[str, ...] = option(("bptt", "eprop"), "registered rate rules")
+    rules: tuple[str, ...] = option(
+        ("bptt", "eprop"),
+        "registered rate rules",
+        unbounded=True,  # checked against the rule registry
+        unique=True,
+    )
     gains: tuple[float, ...] = option(
-        (0.2, 0.5, 1.0, 1.5, 2.0), "initial gains g, W_h ~ N(0, g^2/N)"
+        (0.2, 0.5, 1.0, 1.5, 2.0), "initial gains g, W_h ~ N(0, g^2/N)", minimum=0.0, unique=True
     )
     learning_rates: tuple[float, ...] = option(
-        (1e-4, 3e-4, 1e-3, 3e-3), "Adam learning rates; the best per gain is selected"
+        (1e-4, 3e-4, 1e-3, 3e-3),
+        "Adam learning rates; the best per gain is selected",
+        above=0.0,
+        unique=True,
     )
-    seeds: tuple[int, ...] = option((0, 1, 2, 3, 4), "seeds per (gain, learning rate)")
-    hidden_size: int = option(64, "N, hidden units")
-    batch_size: int = option(32, "trials per iteration and member")
-    iterations: int = option(2000, "training iterations")
-    log_every: int = option(100, "iterations per logged running-mean loss")
-    test_trials: int = option(1000, "fresh trials for the final accuracy")
-    clip_norm: float = option(0.0, "clip each member's gradient norm to this (0: off)")
+    seeds: tuple[int, ...] = option(
+        (0, 1, 2, 3, 4), "seeds per (gain, learning rate)", minimum=0, unique=True
+    )
+    hidden_size: int = option(64, "N, hidden units", minimum=1)
+    batch_size: int = option(32, "trials per iteration and member", minimum=1)
+    iterations: int = option(2000, "training iterations", minimum=1)
+    log_every: int = option(100, "iterations per logged running-mean loss", minimum=1)
+    test_trials: int = option(1000, "fresh trials for the final accuracy", minimum=1)
+    clip_norm: float = option(0.0, "clip each member's gradient norm to this (0: off)", minimum=0.0)
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         tasks.registry.require(self.tasks)
         rules.rate_rule.RULES.require(self.rules, "rules")
-        for name in ("hidden_size", "batch_size", "iterations", "log_every", "test_trials"):
-            check_positive_int(name, getattr(self, name))
         if self.iterations < self.log_every:
-            raise ValueError("iterations must cover at least one logging window")
-        if not self.clip_norm >= 0:
-            raise ValueError(f"clip_norm must be >= 0 (0: no clipping), got {self.clip_norm}")
+            raise ValueError(
+                f"config field 'iterations' must cover at least one logging window of "
+                f"log_every = {self.log_every}, got {self.iterations}"
+            )
 
     def members(self) -> list[tuple[float, float, int]]:
         return [(g, lr, s) for g in self.gains for lr in self.learning_rates for s in self.seeds]

@@ -30,7 +30,6 @@ import torch
 
 from neurodyn import rng, tasks
 from neurodyn.analysis.lyapunov import StepDynamics, lyapunov_spectrum
-from neurodyn.checks import check_choice, check_positive_int
 from neurodyn.config import option, to_dict
 from neurodyn.experiments import Experiment, register
 from neurodyn.experiments._stages import Stages
@@ -58,31 +57,28 @@ SPEC_PROTOTYPE_BEFORE = {"0.2": -0.58, "0.5": -0.42, "1": -0.21, "1.5": 0.0, "2"
 class RateLyapunovConfig(RateGainConfig):
     """The ``rate-gain`` training fields, then the Lyapunov protocol and flossing."""
 
-    tasks: tuple[str, ...] = option(("romo",), "registered task names or neurogym ids")
-    lyapunov_trajectories: int = option(16, "input streams per member for lambda_1")
-    lyapunov_trials: int = option(10, "trials per stream, the first the warm-up")
-    flossing_iterations: int = option(100, "gradient-flossing pretraining iterations")
-    flossing_learning_rate: float = option(1e-3, "Adam learning rate of flossing")
-    flossing_exponents: int = option(1, "k, Lyapunov exponents pushed towards 0")
-    flossing_batch_size: int = option(16, "input streams per flossing iteration")
-    flossing_trials: int = option(2, "trials per flossing stream, the first the warm-up")
-    flossing_form: str = option("local", "local (trajectory detached) or full")
+    tasks: tuple[str, ...] = option(
+        ("romo",), "registered task names or neurogym ids", unbounded=True, unique=True
+    )
+    lyapunov_trajectories: int = option(16, "input streams per member for lambda_1", minimum=1)
+    lyapunov_trials: int = option(10, "trials per stream, the first the warm-up", minimum=2)
+    flossing_iterations: int = option(100, "gradient-flossing pretraining iterations", minimum=1)
+    flossing_learning_rate: float = option(1e-3, "Adam learning rate of flossing", above=0.0)
+    flossing_exponents: int = option(
+        1, "k, Lyapunov exponents pushed towards 0 (at most hidden_size)", minimum=1
+    )
+    flossing_batch_size: int = option(16, "input streams per flossing iteration", minimum=1)
+    flossing_trials: int = option(2, "trials per flossing stream, the first the warm-up", minimum=2)
+    flossing_form: str = option("local", "local (trajectory detached) or full", choices=FORMS)
     flossing_detach_basis: bool = option(False, "detach Q_{t-1} before every QR step")
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        for name in (
-            "lyapunov_trajectories",
-            "flossing_iterations",
-            "flossing_exponents",
-            "flossing_batch_size",
-        ):
-            check_positive_int(name, getattr(self, name))
-        check_positive_int("lyapunov_trials", self.lyapunov_trials, minimum=2)
-        check_positive_int("flossing_trials", self.flossing_trials, minimum=2)
-        check_choice("flossing_form", self.flossing_form, FORMS)
         if self.flossing_exponents > self.hidden_size:
-            raise ValueError("flossing_exponents cannot exceed hidden_size")
+            raise ValueError(
+                f"config field 'flossing_exponents' must be <= hidden_size = "
+                f"{self.hidden_size}, got {self.flossing_exponents}"
+            )
 
     def flossing(self) -> GradientFlossing:
         """Streams of ``flossing_trials`` trials, the first one the warm-up (spec 5.3)."""

@@ -52,81 +52,90 @@ import torch
 from tqdm.auto import tqdm
 
 from neurodyn.analysis.capacity import capacity_slope, search_capacity
-from neurodyn.checks import check_positive_int
 from neurodyn.config import option, to_dict
 from neurodyn.experiments import Experiment, register
 from neurodyn.experiments._stages import Stages
+from neurodyn.experiments._steering_capacity_report import PAPER, plot, summary
 from neurodyn.experiments._steering_training import (
     SteeringRuleFields,
-    check_fields,
     shared_fields,
     shared_option,
 )
 from neurodyn.networks.binary import BinarySteeringNetwork
-from neurodyn.plotting import colormap, figure
 from neurodyn.rules.steering import SteeringRule
 from neurodyn.runs import RunFolder
 from neurodyn.tasks.patterns import random_associations
 from neurodyn.training import RandomStreams, train_until_stored
-
-PAPER = {
-    "slopes": {"2": 0.38, "7": 0.86},
-    "note": "thesis summary: capacity scaling slope 0.38 for L = 2 rising to 0.86 for L = 7; "
-    "protocol unavailable (spec 4.3)",
-}
 
 
 @dataclass(frozen=True)
 class SteeringCapacityConfig(SteeringRuleFields):
     """Defaults: the inferred protocol of the module docstring."""
 
-    widths: tuple[int, ...] = option((100, 200, 400, 800), "H values, hidden units per layer")
-    depths: tuple[int, ...] = option((1, 2, 3, 4, 5, 6, 7), "L values, hidden layers")
+    widths: tuple[int, ...] = option(
+        (100, 200, 400, 800),
+        "H values (at least two), hidden units per layer",
+        minimum=1,
+        unique=True,
+    )
+    depths: tuple[int, ...] = option(
+        (1, 2, 3, 4, 5, 6, 7), "L values, hidden layers", minimum=1, unique=True
+    )
     seeds: tuple[int, ...] = option(
-        (0, 1, 2), "seeds; each fixes the patterns (shared by the depths) and the initial weights"
+        (0, 1, 2),
+        "seeds; each fixes the patterns (shared by the depths) and the initial weights",
+        minimum=0,
+        unique=True,
     )
-    input_ratio: float = option(1.0, "N / H, input bits per hidden unit")
-    num_classes: int = option(10, "C, classes of the uniformly random labels (readout units)")
-    self_coupling: float = option(0.5, "J_D, fixed diagonal of every layer's J")
+    input_ratio: float = option(1.0, "N / H, input bits per hidden unit", above=0.0)
+    num_classes: int = option(
+        10, "C, classes of the uniformly random labels (readout units)", minimum=2
+    )
+    self_coupling: float = option(0.5, "J_D, fixed diagonal of every layer's J", unbounded=True)
     ferromagnetic_strength: float = option(
-        1.0, "lambda, one-to-one couplings between consecutive layers"
+        1.0, "lambda, one-to-one couplings between consecutive layers", minimum=0.0
     )
-    input_strength: float = option(5.0, "lambda_x, scale of every layer's input skip W_in")
+    input_strength: float = option(
+        5.0, "lambda_x, scale of every layer's input skip W_in", above=0.0
+    )
     feedback_skip_strength: float = shared_option(0.9, "feedback_skip_strength")
     readout_skip_strength: float = shared_option(1.0, "readout_skip_strength")
     readout_skip_learning_rate: float = shared_option(0.1, "readout_skip_learning_rate")
     clamped_sweeps: int = option(
-        5, "clamped sweeps after the L warm-up sweeps (as many free ones follow; eval: L + this)"
+        5,
+        "clamped sweeps after the L warm-up sweeps (as many free ones follow; eval: L + this)",
+        minimum=1,
     )
     epochs: int = option(
-        100, "epoch budget: P is stored if all P associations are recalled after some epoch"
+        100,
+        "epoch budget: P is stored if all P associations are recalled after some epoch",
+        minimum=1,
     )
-    candidates: int = option(3, "k, pattern counts tested per search round (1: bisection)")
+    candidates: int = option(
+        3, "k, pattern counts tested per search round (1: bisection)", minimum=1
+    )
     load_ceiling: float = option(
-        5.0, "P / H at the top of the search, assumed not stored (never tested)"
+        5.0, "P / H at the top of the search, assumed not stored (never tested)", above=0.0
     )
     resolution: float = option(
-        0.01, "width of the final P_max bracket as a fraction of H (at least 1 pattern)"
+        0.01,
+        "width of the final P_max bracket as a fraction of H (at least 1 pattern)",
+        minimum=0.0,
+        below=1.0,
     )
 
     def __post_init__(self) -> None:
-        check_fields(
-            self,
-            positive=("num_classes", "clamped_sweeps", "epochs", "batch_size", "candidates"),
-            lists=("widths", "depths", "seeds"),
-        )
-        for width in self.widths:
-            check_positive_int("widths entries", width)
-            if self.ceiling(width) <= self.batch_size:
-                raise ValueError(
-                    f"load_ceiling x H = {self.load_ceiling * width:g} leaves no pattern count "
-                    f"above batch_size={self.batch_size} to test at H = {width}"
-                )
-            check_positive_int("input size (input_ratio x H)", self.input_size(width))
-        for depth in self.depths:
-            check_positive_int("depths entries", depth)
-        if not 0 <= self.resolution < 1:
-            raise ValueError(f"resolution must lie in [0, 1), got {self.resolution}")
+        super().__post_init__()
+        width = min(self.widths)  # the ceiling and the input size grow with H
+        if len(self.widths) < 2:
+            raise ValueError(f"config field 'widths' needs two H for a slope, got {self.widths}")
+        if self.ceiling(width) <= self.batch_size:
+            raise ValueError(
+                f"load_ceiling x H = {self.load_ceiling * width:g} leaves no pattern count "
+                f"above batch_size={self.batch_size} to test at H = {width}"
+            )
+        if self.input_size(width) < 1:
+            raise ValueError(f"config field 'input_ratio' x H gives no input bit at H = {width}")
 
     def input_size(self, width: int) -> int:
         return round(self.input_ratio * width)
@@ -280,75 +289,6 @@ def summarise(config: SteeringCapacityConfig, searches: list[dict]) -> dict:
         "searches": searches,
         "paper": PAPER,
     }
-
-
-def summary(result: dict) -> str:
-    lines = []
-    for depth, row in result["capacities"].items():
-        shown = ", ".join(
-            f"H={w}: {m:.1f}{' (ceiling)' if c else ''}"
-            for w, m, c in zip(row["widths"], row["mean"], row["at_ceiling"], strict=True)
-        )
-        lines.append(f"L={depth}: mean P_max {shown}")
-    for depth, fit in result["slopes"].items():
-        error = "" if fit["standard_error"] is None else f" +- {fit['standard_error']:.3f}"
-        paper = PAPER["slopes"].get(depth)
-        exponent = "-" if fit["exponent"] is None else f"{fit['exponent']:.2f}"
-        lines.append(
-            f"L={depth}: slope dP_max/dH = {fit['slope']:.3f}{error} (log-log exponent "
-            f"{exponent})" + ("" if paper is None else f"   [thesis: {paper}]")
-        )
-    lines.append(f"[{PAPER['note']}]")
-    return "\n".join(lines)
-
-
-def plot(folder: RunFolder) -> None:
-    """``capacity.png``: P_max vs H per depth (mean +- standard error over seeds) with the
-    fitted lines; the slope vs depth next to the thesis's values."""
-    result = folder.read_result()
-    fig, (left, right) = figure(1, 2, size=(12, 4.5))
-    shades = colormap("viridis")(np.linspace(0, 0.9, len(result["capacities"])))
-    for color, (depth, row) in zip(shades, result["capacities"].items(), strict=True):
-        widths, values = np.array(row["widths"]), np.array(row["per_seed"])
-        errors = values.std(0, ddof=1) / math.sqrt(len(values)) if len(values) > 1 else None
-        left.errorbar(widths, values.mean(0), yerr=errors, fmt="o", color=color, capsize=2)
-        fit = result["slopes"].get(depth)
-        label = f"L={depth}"
-        if fit is not None:
-            line = np.linspace(0, widths.max(), 50)
-            left.plot(line, fit["slope"] * line + fit["intercept"], "-", color=color)
-            label += f": slope {fit['slope']:.2f}"
-        left.plot([], [], "o-", color=color, label=label)
-    left.set_xlabel("width H")
-    left.set_ylabel("$P_{max}$ (all patterns stored)")
-    left.set_xlim(left=0)
-    left.set_ylim(bottom=0)
-    left.legend(fontsize=8)
-    left.grid(alpha=0.3)
-    if result["slopes"]:
-        depths = [int(d) for d in result["slopes"]]
-        fits = list(result["slopes"].values())
-        right.errorbar(
-            depths,
-            [f["slope"] for f in fits],
-            yerr=[f["standard_error"] or 0.0 for f in fits],
-            fmt="o-",
-            capsize=3,
-            label="measured (mean +- s.e. over seeds)",
-        )
-    right.plot(
-        [int(d) for d in PAPER["slopes"]],
-        list(PAPER["slopes"].values()),
-        "r*",
-        ms=12,
-        label="thesis",
-    )
-    right.set_xlabel("depth L")
-    right.set_ylabel("slope $dP_{max}/dH$")
-    right.legend(fontsize=8)
-    right.grid(alpha=0.3)
-    fig.tight_layout()
-    folder.save_figure(fig, "capacity.png")
 
 
 def quick() -> SteeringCapacityConfig:

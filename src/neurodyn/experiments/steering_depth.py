@@ -43,7 +43,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from neurodyn.checks import check_positive_int
 from neurodyn.config import option, to_dict
 from neurodyn.experiments import Experiment, register
 from neurodyn.experiments._steering_training import (
@@ -51,7 +50,7 @@ from neurodyn.experiments._steering_training import (
     EntangledMNISTFields,
     SteeringRuleFields,
     accuracy_summary,
-    check_fields,
+    check_train_sweeps,
     shared_fields,
     shared_option,
     train_in_folder,
@@ -83,23 +82,41 @@ class SteeringDepthConfig(SteeringRuleFields, EntangledMNISTFields):
     ferromagnetic_strengths: tuple[float, ...] = option(
         tuple(0.5 * k for k in range(11)),
         "lambda values of the substitution sweep (at J_D = 0), inter-layer couplings",
+        minimum=0.0,
+        unique=True,
     )
     phase_self_couplings: tuple[float, ...] = option(
-        tuple(round(0.1 * k, 1) for k in range(8)), "J_D values, the phase diagram's rows"
+        tuple(round(0.1 * k, 1) for k in range(8)),
+        "J_D values, the phase diagram's rows",
+        unbounded=True,
+        unique=True,
     )
     phase_ferromagnetic_strengths: tuple[float, ...] = option(
-        (0.0, 1.0, 2.0, 3.0, 4.0, 5.0), "lambda values, the phase diagram's columns"
+        (0.0, 1.0, 2.0, 3.0, 4.0, 5.0),
+        "lambda values, the phase diagram's columns",
+        minimum=0.0,
+        unique=True,
     )
     input_strengths: tuple[float, ...] = option(
-        (2.0, 5.0), "lambda_x values (scale of every layer's W_in); both sweeps run at each"
+        (2.0, 5.0),
+        "lambda_x values (scale of every layer's W_in); both sweeps run at each",
+        above=0.0,
+        unique=True,
     )
-    seeds: tuple[int, ...] = option((0, 1, 2), "network seeds per (J_D, lambda, lambda_x) point")
-    hidden_size: int = option(1600, "H, hidden units per layer")
-    num_layers: int = option(2, "L, hidden layers (at least 2: the links need a neighbour)")
+    seeds: tuple[int, ...] = option(
+        (0, 1, 2), "network seeds per (J_D, lambda, lambda_x) point", minimum=0, unique=True
+    )
+    hidden_size: int = option(1600, "H, hidden units per layer", minimum=1)
+    num_layers: int = option(
+        2, "L, hidden layers (at least 2: the links need a neighbour)", minimum=2
+    )
     feedback_skip_strength: float = shared_option(0.9, "feedback_skip_strength")
     readout_skip_strength: float = shared_option(1.0, "readout_skip_strength")
     update_probability: float = option(
-        0.85, "p_update, probability that a unit updates in a synchronous sweep (authors': 0.85)"
+        0.85,
+        "p_update, probability that a unit updates in a synchronous sweep (authors': 0.85)",
+        above=0.0,
+        maximum=1.0,
     )
     dynamics: str = shared_option("synchronous", "dynamics")
     readout_skip_learning_rate: float = shared_option(0.1, "readout_skip_learning_rate")
@@ -108,19 +125,8 @@ class SteeringDepthConfig(SteeringRuleFields, EntangledMNISTFields):
     epochs: int = shared_option(30, "epochs")
 
     def __post_init__(self) -> None:
-        check_fields(
-            self,
-            positive=("hidden_size", "eval_sweeps", "epochs", "batch_size"),
-            lists=(
-                "ferromagnetic_strengths",
-                "phase_self_couplings",
-                "phase_ferromagnetic_strengths",
-                "input_strengths",
-                "seeds",
-            ),
-        )
-        check_positive_int("num_layers", self.num_layers, minimum=2)
-        check_positive_int("train_sweeps", self.train_sweeps, minimum=self.num_layers + 1)
+        super().__post_init__()
+        check_train_sweeps(self)
 
     def members(self) -> list[tuple[float, float, float, int]]:
         """(J_D, lambda, lambda_x, seed) of every member: the substitution sweep at J_D = 0,

@@ -29,13 +29,13 @@ from neurodyn.experiments._steering_training import (
     EntangledMNISTFields,
     SteeringRuleFields,
     accuracy_summary,
-    check_fields,
+    check_train_sweeps,
     shared_option,
     train_in_folder,
 )
 from neurodyn.networks.binary import BinarySteeringNetwork
 from neurodyn.plotting import colors, figure
-from neurodyn.rules.steering import SteeringRule
+from neurodyn.rules.steering import FEEDBACK_REMOVAL, SteeringRule
 from neurodyn.runs import RunFolder
 
 VARIANTS: dict[str, dict[str, float]] = {
@@ -90,19 +90,30 @@ class SteeringEMNISTConfig(SteeringRuleFields, EntangledMNISTFields):
         "models trained side by side: full (learned J and W_in, steered), random-features "
         "(lambda_internal = 0, no feedback), reservoir (fixed J, no feedback), "
         "no-self-coupling (J_D = 0)",
+        choices=VARIANTS,
+        unique=True,
     )
     seeds: tuple[int, ...] = option(
-        (17,), "network seeds; every (model, seed) pair is one ensemble member"
+        (17,),
+        "network seeds; every (model, seed) pair is one ensemble member",
+        minimum=0,
+        unique=True,
     )
-    hidden_size: int = option(1600, "H, hidden units per layer (thesis main setting 1600)")
-    num_layers: int = option(1, "L, hidden layers in the chain")
-    self_coupling: float = option(0.5, "J_D, fixed diagonal of J (thesis main value 0.5)")
-    input_strength: float = option(5.0, "lambda_x, scale of the input weights W_in ~ N(0, 1/N)")
+    hidden_size: int = option(
+        1600, "H, hidden units per layer (thesis main setting 1600)", minimum=1
+    )
+    num_layers: int = option(1, "L, hidden layers in the chain", minimum=1)
+    self_coupling: float = option(
+        0.5, "J_D, fixed diagonal of J (thesis main value 0.5)", unbounded=True
+    )
+    input_strength: float = option(
+        5.0, "lambda_x, scale of the input weights W_in ~ N(0, 1/N)", above=0.0
+    )
     internal_strength: float = option(
-        1.0, "lambda_internal, multiplies J including J_D (0 gives random features)"
+        1.0, "lambda_internal, multiplies J including J_D (0 gives random features)", minimum=0.0
     )
     ferromagnetic_strength: float = option(
-        0.0, "lambda, one-to-one couplings between consecutive layers (L > 1)"
+        0.0, "lambda, one-to-one couplings between consecutive layers (L > 1)", minimum=0.0
     )
     tied_feedback: bool = option(
         True, "draw W_back and W_out from one Gaussian matrix, as the authors' code"
@@ -111,7 +122,9 @@ class SteeringEMNISTConfig(SteeringRuleFields, EntangledMNISTFields):
     train_sweeps: int = shared_option(5, "train_sweeps")
     eval_sweeps: int = shared_option(5, "eval_sweeps")
     feedback_removal: str = option(
-        "abrupt", "how W_back leaves in the free phase: abrupt (authors' code) or ramp (linear)"
+        "abrupt",
+        "how W_back leaves in the free phase: abrupt (authors' code) or ramp (linear)",
+        choices=FEEDBACK_REMOVAL,
     )
     steered: bool = option(
         True, "plasticity on the free state after the feedback is removed (false: clamped state)"
@@ -122,19 +135,8 @@ class SteeringEMNISTConfig(SteeringRuleFields, EntangledMNISTFields):
     epochs: int = shared_option(30, "epochs")
 
     def __post_init__(self) -> None:
-        unknown = [m for m in self.models if m not in VARIANTS]
-        if unknown or not self.models:
-            raise ValueError(
-                f"models must be a non-empty subset of {list(VARIANTS)}, got {list(self.models)}"
-            )
-        check_fields(
-            self,
-            positive=(
-                *("hidden_size", "num_layers", "train_sweeps", "eval_sweeps"),
-                *("epochs", "batch_size"),
-            ),
-            lists=("seeds",),
-        )
+        super().__post_init__()
+        check_train_sweeps(self)
 
     def members(self) -> list[tuple[str, int]]:
         return [(model, seed) for model in self.models for seed in self.seeds]

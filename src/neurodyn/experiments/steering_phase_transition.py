@@ -37,8 +37,7 @@ from tqdm.auto import tqdm
 from neurodyn.analysis import fixed_points as fp
 from neurodyn.analysis.asynchronous_dynamics import relax_asynchronous
 from neurodyn.analysis.focusing_bp import FocusingBPSettings, focusing_bp
-from neurodyn.checks import check_positive_int
-from neurodyn.config import option, to_dict
+from neurodyn.config import Config, option, to_dict
 from neurodyn.experiments import Experiment, register
 from neurodyn.experiments._stages import Stages
 from neurodyn.experiments._steering_phase_report import plot, summary
@@ -55,45 +54,68 @@ PAPER = {
 
 
 @dataclass(frozen=True)
-class PhaseTransitionConfig:
-    """Defaults: the protocol of the module docstring (spec 6.3)."""
+class PhaseTransitionConfig(Config):
+    """Defaults: the protocol of the module docstring (spec 6.3); an empty list of sizes
+    skips its part (dynamics, focusing BP or enumeration)."""
 
-    sizes: tuple[int, ...] = option((100, 200, 400, 800, 1600, 3200), "N values of the dynamics")
+    sizes: tuple[int, ...] = option(
+        (100, 200, 400, 800, 1600, 3200),
+        "N values of the dynamics",
+        minimum=2,
+        unique=True,
+        allow_empty=True,
+    )
     self_couplings: tuple[float, ...] = option(
         tuple(round(0.05 * k, 2) for k in range(25)),
         "J_D grid (increasing), shared by every algorithm and size",
+        unbounded=True,
     )
     networks: int = option(
-        20, "coupling matrices J_ij ~ N(0, 1/N) per N, shared by the J_D grid and focusing BP"
+        20,
+        "coupling matrices J_ij ~ N(0, 1/N) per N, shared by the J_D grid and focusing BP",
+        minimum=1,
     )
-    initial_states: int = option(1, "random starting states per (network, J_D) for the dynamics")
-    max_sweeps: int = option(1000, "asynchronous sweeps before a run counts as not converged")
-    bp_sizes: tuple[int, ...] = option((100, 200, 400, 800), "N values of focusing BP")
-    bp_replicas: float = option(8.0, "y, replicas of focusing BP (>= 1)")
+    initial_states: int = option(
+        1, "random starting states per (network, J_D) for the dynamics", minimum=1
+    )
+    max_sweeps: int = option(
+        1000, "asynchronous sweeps before a run counts as not converged", minimum=1
+    )
+    bp_sizes: tuple[int, ...] = option(
+        (100, 200, 400, 800), "N values of focusing BP", minimum=2, unique=True, allow_empty=True
+    )
+    bp_replicas: float = option(8.0, "y, replicas of focusing BP (>= 1)", minimum=1.0)
     bp_coupling_step: float = option(
-        0.01, "gamma_step, growth per iteration of the focusing coupling gamma"
+        0.01, "gamma_step, growth per iteration of the focusing coupling gamma", minimum=0.0
     )
-    bp_damping: float = option(0.5, "d in H <- d H_old + (1 - d) H_new, in [0, 1)")
-    bp_max_iterations: int = option(400, "focusing-BP iterations allowed per instance")
+    bp_damping: float = option(
+        0.5, "d in H <- d H_old + (1 - d) H_new, in [0, 1)", minimum=0.0, below=1.0
+    )
+    bp_max_iterations: int = option(400, "focusing-BP iterations allowed per instance", minimum=1)
     enumeration_sizes: tuple[int, ...] = option(
-        (8, 12, 16, 20), "N values whose 2^N states are enumerated to count fixed points"
+        (8, 12, 16, 20),
+        "N values whose 2^N states are enumerated to count fixed points",
+        minimum=2,
+        maximum=fp.MAX_ENUMERATION_SIZE,
+        unique=True,
+        allow_empty=True,
     )
-    enumeration_networks: int = option(500, "networks per enumerated N")
-    seed: int = option(0, "master seed; every (N, purpose) draws its own stream from it")
-    device: str = option("cpu", "torch device (cpu, cuda, ...)")
+    enumeration_networks: int = option(500, "networks per enumerated N", minimum=1)
+    seed: int = option(0, "master seed; every (N, purpose) draws its own stream from it", minimum=0)
+    device: str = option("cpu", "torch device (cpu, cuda, ...)", device=True)
 
     def __post_init__(self) -> None:
-        for name in ("networks", "initial_states", "max_sweeps", "enumeration_networks"):
-            check_positive_int(name, getattr(self, name))
-        for name in ("sizes", "bp_sizes", "enumeration_sizes"):
-            for size in getattr(self, name):
-                check_positive_int(f"{name} entries", size, minimum=2)
-        if max(self.enumeration_sizes, default=0) > fp.MAX_ENUMERATION_SIZE:
-            raise ValueError(f"enumeration_sizes must be <= {fp.MAX_ENUMERATION_SIZE}")
-        grid = np.asarray(self.self_couplings, dtype=float)
-        if grid.size < 2 or np.any(np.diff(grid) <= 0) or not np.all(np.isfinite(grid)):
-            raise ValueError("self_couplings must list at least two increasing finite values")
-        self.bp_settings()  # validates the BP fields
+        super().__post_init__()
+        if len(self.self_couplings) < 2 or np.any(np.diff(self.self_couplings) <= 0):
+            raise ValueError(
+                f"config field 'self_couplings' must list at least two increasing values, "
+                f"got {self.self_couplings}"
+            )
+        if not (self.sizes or self.bp_sizes or self.enumeration_sizes):
+            raise ValueError(
+                "config fields 'sizes', 'bp_sizes' and 'enumeration_sizes' are all empty: "
+                "nothing to run"
+            )
 
     def bp_settings(self) -> FocusingBPSettings:
         return FocusingBPSettings(

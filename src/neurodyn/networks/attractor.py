@@ -25,9 +25,11 @@ import torch
 
 from neurodyn.checks import (
     MemberValue,
+    check_device,
     check_finite,
+    check_float_dtype,
     check_positive_int,
-    check_shape,
+    check_tensor,
     member_values,
 )
 from neurodyn.networks import continuous_bernoulli as cb
@@ -53,8 +55,8 @@ class FreeEnergyAttractorNetwork:
     ):
         self.size = check_positive_int("size", size, minimum=2)
         self.ensemble_size = check_positive_int("ensemble_size", ensemble_size)
-        self.device = torch.device(device)
-        self.dtype = dtype
+        self.device = check_device("device", device)
+        self.dtype = check_float_dtype("dtype", dtype)
         self.precision = member_values(
             "precision", precision, ensemble_size, minimum=0.0, dtype=dtype, device=self.device
         )
@@ -85,15 +87,58 @@ class FreeEnergyAttractorNetwork:
         check_finite("patterns", patterns)
         return patterns.to(device=self.device, dtype=self.dtype)
 
-    def check(self, couplings: torch.Tensor, sigma: torch.Tensor, bias: torch.Tensor) -> None:
-        """Raise a clear error for tensors that do not fit this network."""
+    def check_couplings(self, couplings: torch.Tensor, *, finite: bool = True) -> torch.Tensor:
+        """Raise one clear error unless ``couplings`` are (E, N, N) in the network's dtype
+        and on its device (and with ``finite``, free of NaN and infinities)."""
         E, N = self.ensemble_size, self.size
-        check_shape("couplings", couplings, (E, N, N))
-        check_shape("state", sigma, (E, None, N))
-        if bias.shape[-1] != N or bias.dim() != 3 or bias.shape[0] != E:
-            raise ValueError(f"bias must have shape ({E}, B or 1, {N}), got {tuple(bias.shape)}")
-        check_finite("bias", bias)
-        check_finite("couplings", couplings)
+        options = {"dtype": self.dtype, "device": self.device, "finite": finite}
+        return check_tensor("couplings", couplings, (E, N, N), axes="(E, N, N)", **options)
+
+    def check_state(self, name: str, state: torch.Tensor, *, finite: bool = True) -> torch.Tensor:
+        """A state (E, B, N) in the network's dtype and on its device."""
+        options = {"dtype": self.dtype, "device": self.device, "finite": finite}
+        shape = (self.ensemble_size, None, self.size)
+        return check_tensor(name, state, shape, axes="(E, B, N)", **options)
+
+    def check(
+        self,
+        couplings: torch.Tensor,
+        sigma: torch.Tensor,
+        bias: torch.Tensor,
+        *,
+        uniform: torch.Tensor | None = None,
+        finite: bool = True,
+    ) -> None:
+        """Raise one clear error for tensors that do not fit this network or each other:
+        couplings (E, N, N), state (E, B, N), bias (E, B or 1, N), uniform (E, B, N)."""
+        self.check_couplings(couplings, finite=finite)
+        self.check_state("state", sigma, finite=finite)
+        self.check_state("bias", bias, finite=finite)
+        if bias.shape[1] not in (1, sigma.shape[1]):
+            raise ValueError(
+                f"bias must have shape (E, 1, N) or the state's {tuple(sigma.shape)}, got "
+                f"{tuple(bias.shape)}"
+            )
+        if uniform is not None:
+            check_tensor("uniform", uniform, tuple(sigma.shape), axes="(E, B, N), the state's")
+
+    def _fits(self, couplings, sigma, bias, uniform) -> bool:
+        """The cheap test of :meth:`step`'s hot path: shapes and dtypes as :meth:`check`
+        wants them (False sends the arguments to :meth:`check` for the error)."""
+        try:
+            members, dtype = (self.ensemble_size, self.size), self.dtype
+            return (
+                couplings.dtype is dtype
+                and sigma.dtype is dtype
+                and bias.dtype is dtype
+                and couplings.shape == (*members, self.size)
+                and sigma.dim() == bias.dim() == 3
+                and sigma.shape[0::2] == bias.shape[0::2] == members
+                and bias.shape[1] in (1, sigma.shape[1])
+                and (uniform is None or uniform.shape == sigma.shape)
+            )
+        except AttributeError:  # not tensors
+            return False
 
     def with_zero_diagonal(self, couplings: torch.Tensor) -> torch.Tensor:
         return couplings * self._off_diagonal
@@ -122,7 +167,14 @@ class FreeEnergyAttractorNetwork:
 
         With ``uniform`` (same shape as sigma, values in (0, 1)) the units are sampled from
         CB(theta); without it they take the mean L(theta) (deterministic update).
+        Shapes and dtypes are checked (:meth:`check`), finiteness only by the loops' entry
+        points (:func:`~neurodyn.training.learn_patterns`): a cheap test per step.
         """
+        if not self._fits(couplings, sigma, bias, uniform):
+            self.check(couplings, sigma, bias, uniform=uniform, finite=False)
+        fits = isinstance(precision, torch.Tensor) and precision.shape == self.precision.shape
+        if precision is not None and not fits:
+            check_tensor("precision", precision, (self.ensemble_size,), axes="(E,)")
         h = self.recurrent_input(couplings, sigma)
         theta = self.natural_parameter(h, bias, precision)
         new = cb.langevin(theta) if uniform is None else cb.sample_with(theta, uniform)

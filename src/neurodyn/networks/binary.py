@@ -42,10 +42,15 @@ from neurodyn import rng
 from neurodyn.checks import (
     MemberValue,
     check_choice,
+    check_device,
+    check_fields,
     check_finite,
+    check_float_dtype,
     check_positive_int,
     check_probability,
     check_shape,
+    check_tensor,
+    describe,
     member_values,
 )
 from neurodyn.networks.asynchronous import AsynchronousSweeps
@@ -113,7 +118,8 @@ class BinarySteeringNetwork:
         self.update_probability = check_probability("update_probability", update_probability)
         self.dynamics = check_choice("dynamics", dynamics, DYNAMICS)
         self.label_strength, self.tied_feedback = float(label_strength), bool(tied_feedback)
-        self.device, self.dtype = torch.device(device), dtype
+        self.device = check_device("device", device)
+        self.dtype = check_float_dtype("dtype", dtype)
 
         def per_member(name: str, value: MemberValue, minimum: float | None = 0.0):
             return member_values(
@@ -171,14 +177,22 @@ class BinarySteeringNetwork:
         scales[-1] = float(last)
         return scales
 
-    def check_weights(self, weights: SteeringWeights) -> SteeringWeights:
-        """Raise if ``weights`` do not belong to this configuration (e.g. from a checkpoint)."""
+    def check_weights(self, weights: SteeringWeights, *, finite: bool = True) -> SteeringWeights:
+        """Raise one clear error unless ``weights`` belong to this configuration (e.g. from
+        a checkpoint): a :class:`SteeringWeights` of ``couplings`` (E, L, H, H),
+        ``input_weights`` (E, L, N, H), ``readout_weights`` (E, L, H, C) and
+        ``feedback_weights`` (E, L, C, H) in the network's dtype, on its device and (with
+        ``finite``) free of NaN and infinities."""
         E, L, H = self.ensemble_size, self.num_layers, self.hidden_size
         N, C = self.input_size, self.num_classes
-        shapes = ((E, L, H, H), (E, L, N, H), (E, L, H, C), (E, L, C, H))  # in field order
-        for (name, tensor), shape in zip(weights.tensors().items(), shapes, strict=True):
-            check_shape(f"weights.{name}", tensor, shape)
-            check_finite(f"weights.{name}", tensor)
+        expected = {
+            "couplings": ((E, L, H, H), "(E, L, H, H)"),
+            "input_weights": ((E, L, N, H), "(E, L, N, H)"),
+            "readout_weights": ((E, L, H, C), "(E, L, H, C)"),
+            "feedback_weights": ((E, L, C, H), "(E, L, C, H)"),
+        }
+        options = {"dtype": self.dtype, "device": self.device, "finite": finite}
+        check_fields("weights", weights, SteeringWeights, expected, **options)
         return weights
 
     def label_code(self, readout: torch.Tensor) -> torch.Tensor:
@@ -195,8 +209,7 @@ class BinarySteeringNetwork:
 
     def prepare_inputs(self, x: torch.Tensor) -> torch.Tensor:
         """Validate inputs (B, N) shared by all members, or (E, B, N); return (E, B, N)."""
-        if not isinstance(x, torch.Tensor):
-            raise ValueError(f"inputs must be a torch.Tensor, got {type(x).__name__}")
+        check_tensor("inputs", x)
         if x.dim() == 2:
             check_shape("inputs", x, (None, self.input_size))
             x = x.unsqueeze(0).expand(self.ensemble_size, -1, -1)
@@ -207,15 +220,20 @@ class BinarySteeringNetwork:
         return x.to(device=self.device, dtype=self.dtype)
 
     def prepare_labels(self, labels: torch.Tensor, batch: int) -> torch.Tensor:
-        """Validate class indices (B,) or (E, B); return (E, B) int64."""
+        """Validate class indices (B,) or (E, B) for a batch of ``batch`` inputs: an integer
+        tensor with values in [0, C); return (E, B) int64."""
+        check_tensor("labels", labels)
         if labels.dim() == 1:
             labels = labels.unsqueeze(0).expand(self.ensemble_size, -1)
-        check_shape("labels", labels, (self.ensemble_size, batch))
-        if labels.dtype.is_floating_point or labels.dtype == torch.bool:
+        check_shape("labels", labels, (self.ensemble_size, batch), f"({batch},) or (E, {batch})")
+        if labels.dtype.is_floating_point or labels.is_complex() or labels.dtype == torch.bool:
             raise ValueError(f"labels must be integer class indices, got dtype {labels.dtype}")
         if bool(((labels < 0) | (labels >= self.num_classes)).any()):
-            raise ValueError(f"labels must lie in [0, {self.num_classes - 1}]")
-        return labels.to(self.device)
+            raise ValueError(
+                f"labels must lie in [0, {self.num_classes - 1}] (num_classes = "
+                f"{self.num_classes}), got values from {int(labels.min())} to {int(labels.max())}"
+            )
+        return labels.to(self.device, torch.long)
 
     def zero_state(self, batch: int) -> SteeringState:
         E, L, H, C = self.ensemble_size, self.num_layers, self.hidden_size, self.num_classes
@@ -322,7 +340,11 @@ class BinarySteeringNetwork:
         which no unit of any sample flips; otherwise the whole budget runs. ``drive`` and
         ``recurrent`` may pass a precomputed :meth:`input_drive` of ``x`` and
         :meth:`recurrent_input` of ``state`` (as returned by a previous relaxation).
+        Without ``drive`` the weights are checked (:meth:`check_weights`, not finiteness);
+        a caller that passes the drive checked them (the steering rule, once per step).
         """
+        if drive is None:
+            self.check_weights(weights, finite=False)
         check_positive_int("sweeps", sweeps, minimum=0)
         x = self.prepare_inputs(x)
         batch = x.shape[1]
@@ -331,8 +353,13 @@ class BinarySteeringNetwork:
         schedule = [float(f) for f in schedule]
         if len(schedule) != sweeps:
             raise ValueError(f"feedback schedule has {len(schedule)} values for {sweeps} sweeps")
-        if generators is not None and len(generators) != self.ensemble_size:
-            raise ValueError(f"need one generator per member, got {len(generators)}")
+        if generators is not None and (
+            not isinstance(generators, Sequence) or len(generators) != self.ensemble_size
+        ):
+            raise ValueError(
+                f"generators must be a list of one torch.Generator per member "
+                f"({self.ensemble_size}), got {describe(generators)}"
+            )
         drive = self.input_drive(weights, x) if drive is None else drive
         strategy = STRATEGIES[self.dynamics]  # :mod:`.synchronous` or :mod:`.asynchronous`
         engine = strategy(self, weights, state, drive, label, generators, recurrent)

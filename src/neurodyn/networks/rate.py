@@ -24,13 +24,18 @@ from neurodyn import rng
 from neurodyn.checks import (
     MemberValue,
     check_choice,
+    check_device,
+    check_fields,
     check_finite,
+    check_float_dtype,
     check_positive_int,
     check_shape,
+    check_tensor,
     member_values,
 )
 
 ACTIVATIONS = ("relu", "tanh")
+AXES = "(E, B, T, N_in), or (B, T, N_in) shared by all members"
 
 
 @dataclass
@@ -80,8 +85,8 @@ class LeakyRateNetwork:
             raise ValueError(f"alpha = 1 - dt/tau must lie in [0, 1), got {alpha}")
         self.alpha = float(alpha)
         self.activation = check_choice("activation", activation, ACTIVATIONS)
-        self.device = torch.device(device)
-        self.dtype = dtype
+        self.device = check_device("device", device)
+        self.dtype = check_float_dtype("dtype", dtype)
         self.gain = member_values(
             "gain", gain, ensemble_size, minimum=0.0, dtype=dtype, device=self.device
         )
@@ -101,6 +106,56 @@ class LeakyRateNetwork:
             return torch.stack(items).to(device=self.device, dtype=self.dtype)
 
         return RateWeights(stack(recurrent), stack(inputs), stack(readout))
+
+    def check_weights(
+        self, weights: RateWeights, *, dtype: torch.dtype | None = None, finite: bool = True
+    ) -> RateWeights:
+        """Raise one clear error unless ``weights`` belong to this configuration: a
+        :class:`RateWeights` of ``recurrent`` (E, N, N), ``inputs`` (E, N_in, N) and
+        ``readout`` (E, N, N_out) in ``dtype`` (default: the network's) on the network's
+        device, and with ``finite`` no NaN or infinite entry. Returns ``weights``."""
+        E, N, N_in, N_out = self.ensemble_size, self.hidden_size, self.input_size, self.output_size
+        expected = {
+            "recurrent": ((E, N, N), "(E, N, N)"),
+            "inputs": ((E, N_in, N), "(E, N_in, N)"),
+            "readout": ((E, N, N_out), "(E, N, N_out)"),
+        }
+        options = {"dtype": self.dtype if dtype is None else dtype, "device": self.device}
+        check_fields("weights", weights, RateWeights, expected, finite=finite, **options)
+        return weights
+
+    def check_step(
+        self,
+        weights: RateWeights,
+        state: torch.Tensor | None = None,
+        inputs: torch.Tensor | None = None,
+        *,
+        finite: bool = False,
+    ) -> None:
+        """What :meth:`step` and :meth:`advance` take: a state (E, B, N) and inputs x_t
+        (E, B, N_in) or a sequence (E, B, T, N_in), with weights in one floating dtype, the
+        state's (the network's or another: float64 Lyapunov spectra of a float32 network);
+        without a state the weights alone, in their own dtype. ``finite`` also refuses
+        non-finite weights, state and inputs."""
+        if state is None:
+            dtype = getattr(getattr(weights, "recurrent", None), "dtype", self.dtype)
+        else:
+            E, N = self.ensemble_size, self.hidden_size
+            check_tensor("state", state, (E, None, N), device=self.device, axes="(E, B, N)")
+            dtype = state.dtype
+        if not dtype.is_floating_point:
+            raise ValueError(f"the state and weights must be floating point, got {dtype}")
+        self.check_weights(weights, dtype=dtype, finite=finite)
+        if state is None or inputs is None:
+            return
+        lead = (self.ensemble_size, state.shape[1])
+        shape, axes = (*lead, self.input_size), "(E, B, N_in)"
+        if isinstance(inputs, torch.Tensor) and inputs.dim() == 4:
+            shape, axes = (*lead, None, self.input_size), "(E, B, T, N_in)"
+        check_tensor("inputs", inputs, shape, dtype=dtype, device=self.device, axes=axes)
+        if finite:
+            check_finite("state", state)
+            check_finite("inputs", inputs)
 
     def rate(self, h: torch.Tensor, *, out: torch.Tensor | None = None) -> torch.Tensor:
         """f(h); with ``out`` written there (outside autograd: ReLU is then ``clamp_min``,
@@ -133,9 +188,12 @@ class LeakyRateNetwork:
 
     def prepare_inputs(self, x: torch.Tensor) -> torch.Tensor:
         """Inputs (B, T, N_in) shared by all members, or (E, B, T, N_in); returns the latter."""
+        check_tensor("inputs", x)
         if x.dim() == 3:
             x = x.unsqueeze(0).expand(self.ensemble_size, -1, -1, -1)
-        check_shape("inputs", x, (self.ensemble_size, None, None, self.input_size))
+        check_shape("inputs", x, (self.ensemble_size, None, None, self.input_size), AXES)
+        if x.shape[1] == 0 or x.shape[2] == 0:
+            raise ValueError(f"inputs must hold at least one trial of one step, got {x.shape}")
         check_finite("inputs", x)
         return x.to(device=self.device, dtype=self.dtype)
 
@@ -151,7 +209,15 @@ class LeakyRateNetwork:
 
         ``detach_recurrent`` stops gradients through the rate entering the recurrent
         term (keeping the leak path): autograd then computes e-prop (spec section 4.2).
+        Shapes, dtypes and device are checked (:meth:`check_step`), not finiteness: a
+        member with NaN weights computes NaN, its own. Loops that checked at their entry
+        call :meth:`advance`, the same step unchecked.
         """
+        self.check_step(weights, h, x_t)
+        return self.advance(weights, h, x_t, detach_recurrent=detach_recurrent)
+
+    def advance(self, weights, h, x_t, *, detach_recurrent=False) -> torch.Tensor:
+        """:meth:`step` without its checks, for loops that checked their arguments once."""
         r = self.rate(h)
         if detach_recurrent:
             r = r.detach()
@@ -185,14 +251,17 @@ class LeakyRateNetwork:
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Unroll over x (B, T, N_in) or (E, B, T, N_in) from h_0 = 0.
 
-        Returns outputs y (E, B, T, N_out) and hidden states h (E, B, T, N).
+        Returns outputs y (E, B, T, N_out) and hidden states h (E, B, T, N). The weights
+        must fit the network (:meth:`check_weights`) but may hold NaN: a member whose
+        training diverged gets NaN outputs, the others are unaffected.
         """
+        self.check_weights(weights, finite=False)
         x = self.prepare_inputs(x)
         E, B, T, _ = x.shape
         h = torch.zeros(E, B, self.hidden_size, dtype=self.dtype, device=self.device)
         states = []
         for t in range(T):
-            h = self.step(weights, h, x[:, :, t], detach_recurrent=detach_recurrent)
+            h = self.advance(weights, h, x[:, :, t], detach_recurrent=detach_recurrent)
             states.append(h)
         hidden = torch.stack(states, dim=2)
         outputs = torch.matmul(self.rate(hidden), weights.readout.unsqueeze(1))

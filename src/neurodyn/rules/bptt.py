@@ -44,6 +44,7 @@ def bptt_gradients(
     never stored. ``"autograd"`` is the reference.
     """
     check_choice("method", method, METHODS)
+    network.check_weights(weights, finite=False)
     if method == "autograd":
         return autograd_gradients(network, weights, x, targets, mask, loss, detach=False)
     return _manual_bptt(network, weights, x, targets, mask, loss, workspace or Workspace())

@@ -45,6 +45,7 @@ def eprop_gradients(
     the gradient as it goes (one trace per member and trial, not one per step).
     """
     check_choice("form", form, FORMS)
+    network.check_weights(weights, finite=False)
     if form == "detach":
         return autograd_gradients(network, weights, x, targets, mask, loss, detach=True)
     return _eprop_online(network, weights, x, targets, mask, loss, workspace or Workspace())

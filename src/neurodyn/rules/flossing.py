@@ -53,14 +53,16 @@ def flossing_loss(
     detach_basis: bool = False,
 ) -> tuple[torch.Tensor, LyapunovSpectrum]:
     """L_flossing per member (E,) along ``inputs`` (B, T, N_in) or (E, B, T, N_in) from
-    h_0 = 0, differentiable in ``weights`` as ``form`` says, and the spectrum (E, B, k)."""
+    h_0 = 0, differentiable in ``weights`` as ``form`` says, and the spectrum (E, B, k).
+    The weights must fit the network and be finite (:meth:`LeakyRateNetwork.check_weights`)."""
     check_choice("form", form, FORMS)
+    network.check_weights(weights)
     x = network.prepare_inputs(inputs)
     frozen = RateWeights(*(p.detach() for p in weights.parameters()))
     trajectory = weights if form == "full" else frozen
 
     def step(h, x_t):
-        return network.step(trajectory, h, x_t)
+        return network.advance(trajectory, h, x_t)
 
     def product(h, _, vectors):
         return network.jacobian_product(weights, h, vectors.detach() if detach_basis else vectors)

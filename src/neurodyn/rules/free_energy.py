@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import torch
 
-from neurodyn.checks import MemberValue, check_choice, member_values
+from neurodyn.checks import MemberValue, check_choice, check_tensor, member_values
 from neurodyn.networks import continuous_bernoulli as cb
 from neurodyn.networks.attractor import FreeEnergyAttractorNetwork
 
@@ -71,8 +71,10 @@ class FreeEnergyRule:
         rule's values (zeros for pure inference). With ``inplace`` the given couplings are
         overwritten, which saves a copy of the E x N x N tensor per step.
         """
-        new, h = network.step(couplings, sigma, bias, uniform=uniform)
+        new, h = network.step(couplings, sigma, bias, uniform=uniform)  # checks the shapes
         rate = self.rates(network) if learning_rate is None else learning_rate
+        if not (isinstance(rate, torch.Tensor) and rate.shape == network.precision.shape):
+            check_tensor("learning_rate", rate, (network.ensemble_size,), axes="(E,)")
         if not bool(rate.any()):
             return couplings, new
         predicted = h if self.prediction == "previous" else network.natural_parameter(h, bias)

@@ -9,24 +9,42 @@ from __future__ import annotations
 
 import torch
 
+from neurodyn.checks import check_tensor
+
 LOSSES = ("mse", "cross_entropy")
 
 
 def _member_shapes(shape, targets, mask, loss):
     """Targets and mask broadcast to every member for outputs of ``shape`` (E, B, T, N_out),
-    and each member's mask total (E, 1...)."""
+    and each member's mask total (E, 1...); a clear error for those that do not fit."""
     E = shape[0]
     if loss == "mse":
-        mask = mask.expand(shape)
-        targets = targets.expand(shape)
+        targets = _expand("targets", targets, shape, "(B, T, N_out) or (E, B, T, N_out)")
+        mask = _expand("mask", mask, shape, "(B, T, N_out) or (E, B, T, N_out)")
         total = mask.sum((1, 2, 3)).view(E, 1, 1, 1)
     elif loss == "cross_entropy":
-        mask = mask.expand(shape[:3])
-        targets = targets.expand(shape[:3])
+        targets = _expand("targets", targets, shape[:3], "(B, T) or (E, B, T)")
+        mask = _expand("mask", mask, shape[:3], "(B, T) or (E, B, T)")
+        if targets.dtype.is_floating_point or targets.dtype == torch.bool:
+            raise ValueError(
+                f"targets of the cross entropy must be integer class indices, got {targets.dtype}"
+            )
+        if bool(((targets < 0) | (targets >= shape[-1])).any()):
+            raise ValueError(f"targets must lie in [0, {shape[-1] - 1}] (one per output)")
         total = mask.sum((1, 2)).view(E, 1, 1)
     else:
         raise ValueError(f"loss must be one of {list(LOSSES)}, got {loss!r}")
     return targets, mask, total
+
+
+def _expand(name: str, tensor: torch.Tensor, shape, axes: str) -> torch.Tensor:
+    check_tensor(name, tensor)
+    try:
+        return tensor.expand(shape)
+    except RuntimeError:
+        raise ValueError(
+            f"{name} must have shape {axes} for outputs {tuple(shape)}, got {tuple(tensor.shape)}"
+        ) from None
 
 
 def task_loss(

@@ -14,6 +14,12 @@ ensemble member and applies Adam with the member's own learning rate. A rule has
   call to call (:class:`~neurodyn.rules.unroll.Workspace`), and returned gradients may
   live in it until the next call.
 
+Every gradient function checks that the weights fit the network (shapes, dtype, device:
+:meth:`~neurodyn.networks.rate.LeakyRateNetwork.check_weights`) but not that they are
+finite: a member whose training diverged gets NaN gradients and loss, its own, and the
+other members are unaffected (``train_rate`` refuses non-finite initial weights and warns
+about members that diverge; gradient flossing refuses NaN weights outright).
+
 Rules that learn from one batch of trials subclass :class:`BatchRule` and write
 ``batch_gradients``. ``register(name, factory)`` adds a rule under a name that configs and
 the command line use; ``get(name)`` returns the factory (a class whose defaults are the

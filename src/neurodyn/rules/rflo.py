@@ -18,6 +18,7 @@ from typing import ClassVar
 import torch
 
 from neurodyn import rng
+from neurodyn.checks import check_tensor
 from neurodyn.networks.rate import LeakyRateNetwork, RateWeights
 from neurodyn.rules import rate_rule
 from neurodyn.rules.unroll import Workspace, fold_backward, unroll
@@ -44,9 +45,9 @@ def rflo_gradients(
     S_t = s_t + alpha S_{t+1}, in one pass from t = T - 1 down: the same sum without the
     (B, N, N) trace per step.
     """
+    network.check_weights(weights, finite=False)
     expected = (network.ensemble_size, network.output_size, network.hidden_size)
-    if tuple(feedback.shape) != expected:
-        raise ValueError(f"feedback must have shape {expected}, got {tuple(feedback.shape)}")
+    check_tensor("feedback", feedback, expected, axes="(E, N_out, N)", finite=True)
     return _rflo(network, weights, x, targets, mask, loss, feedback, workspace or Workspace())
 
 

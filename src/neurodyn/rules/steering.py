@@ -107,8 +107,11 @@ class SteeringRule:
         """Warm-up, clamped and (if ``steered``) free phases.
 
         Returns the relaxation of the last phase: its final state, and the sweeps that
-        phase needed until no unit flipped.
+        phase needed until no unit flipped. Without ``drive`` the weights are checked
+        (:meth:`BinarySteeringNetwork.check_weights`, not finiteness).
         """
+        if drive is None:
+            network.check_weights(weights, finite=False)
         L, T = network.num_layers, self.train_sweeps
         if T <= L:
             raise ValueError(
@@ -176,8 +179,11 @@ class SteeringRule:
         the fractions of hidden and readout units that were updated, each (E,). With
         ``inplace`` the given weights are overwritten (the training loop owns its copy;
         this avoids allocating a fresh H x H matrix per mini-batch). ``drive`` and
-        ``recurrent`` may pass x W_in and s J when the relaxation already computed them.
+        ``recurrent`` may pass x W_in and s J when the relaxation already computed them;
+        without ``drive`` the weights are checked as in :meth:`relax`.
         """
+        if drive is None:
+            network.check_weights(weights, finite=False)
         E, L, H, N = (
             network.ensemble_size,
             network.num_layers,
@@ -251,7 +257,10 @@ class SteeringRule:
         generators: list[torch.Generator] | None = None,
         inplace: bool = False,
     ) -> tuple[SteeringWeights, SteeringStats]:
-        """Steered relaxation followed by the stability update: one mini-batch."""
+        """Steered relaxation followed by the stability update: one mini-batch. The weights
+        are checked once (:meth:`BinarySteeringNetwork.check_weights`, not finiteness: the
+        training loops check that at their entry)."""
+        network.check_weights(weights, finite=False)
         x = network.prepare_inputs(x)
         drive = network.input_drive(weights, x)
         relaxation = self.relax(network, weights, x, labels, generators=generators, drive=drive)

@@ -6,8 +6,14 @@ from dataclasses import dataclass
 
 import torch
 
-from neurodyn.checks import check_finite, check_positive_int
-from neurodyn.rng import Draws
+from neurodyn.checks import (
+    check_finite,
+    check_integer,
+    check_positive_int,
+    check_tensor,
+    describe,
+)
+from neurodyn.rng import Draws, check_keys
 
 
 @dataclass(frozen=True)
@@ -22,8 +28,11 @@ class ClassificationData:
     num_classes: int
 
     def __post_init__(self) -> None:
+        check_positive_int("num_classes", self.num_classes, minimum=2)
         for split in ("train", "test"):
             inputs, labels = getattr(self, f"{split}_inputs"), getattr(self, f"{split}_labels")
+            check_tensor(f"{split}_inputs", inputs)
+            check_tensor(f"{split}_labels", labels)
             if inputs.dim() != 2 or labels.dim() != 1 or inputs.shape[0] != labels.shape[0]:
                 raise ValueError(
                     f"{split} inputs must be (P, N) and labels (P,) with the same P, got "
@@ -32,6 +41,12 @@ class ClassificationData:
             if inputs.shape[0] == 0:
                 raise ValueError(f"the {split} split of {self.name} is empty")
             check_finite(f"{split} inputs", inputs)
+            if labels.dtype.is_floating_point or labels.is_complex() or labels.dtype == torch.bool:
+                raise ValueError(
+                    f"{split}_labels must be integer class indices, got {labels.dtype}"
+                )
+            if bool(((labels < 0) | (labels >= self.num_classes)).any()):
+                raise ValueError(f"{split}_labels must lie in [0, {self.num_classes - 1}]")
         if self.train_inputs.shape[1] != self.test_inputs.shape[1]:
             raise ValueError("train and test inputs have different widths")
 
@@ -71,17 +86,26 @@ class TrialSampling:
             )
 
     def sample(self, batch: int, generator: torch.Generator | None = None) -> TrialBatch:
-        """``batch`` trials from ``generator``: tensors (B, T, ...)."""
+        """``batch`` trials from ``generator`` (required: there is no global random
+        state): tensors (B, T, ...)."""
         check_positive_int("batch", batch)
+        if not isinstance(generator, torch.Generator):
+            raise TypeError(
+                "generator must be a torch.Generator, e.g. neurodyn.rng.generator(seed, "
+                f"'task'), got {describe(generator)}"
+            )
         return self.generate(batch, Draws(generator))
 
     def sample_members(self, batch: int, keys: torch.Tensor, counter: int) -> TrialBatch:
         """``batch`` trials per ensemble member from counter-based keys: (E, B, T, ...).
 
-        A member's trials depend only on its key, so members with equal keys (a sweep's
-        members of one seed) share them: each distinct key is generated once.
+        ``keys`` (E,) int64 come from :func:`neurodyn.rng.member_keys`, ``counter`` >= 0
+        numbers the draw. A member's trials depend only on its key, so members with equal
+        keys (a sweep's members of one seed) share them: each distinct key is generated once.
         """
         check_positive_int("batch", batch)
+        check_keys("keys", keys)
+        counter = check_integer("counter", counter, minimum=0)
         distinct, member = torch.unique(keys, return_inverse=True)
         if len(distinct) == len(keys):
             return self.generate(batch, Draws(keys=keys, counter=counter))
@@ -103,6 +127,7 @@ class TrialSampling:
         """Inputs of ``batch`` streams of ``trials`` consecutive trials per member:
         (E, B, trials * T, N_in), trials back to back like neurogym's ``Dataset`` (the
         input streams of Lyapunov spectra and gradient flossing, spec section 5.3)."""
+        check_positive_int("batch", batch)
         check_positive_int("trials", trials)
         inputs = self.sample_members(batch * trials, keys, counter).inputs
         members, _, steps, channels = inputs.shape

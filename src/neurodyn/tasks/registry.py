@@ -26,7 +26,7 @@ NEUROGYM_ID = re.compile(r"^[A-Za-z0-9_.]+-v\d+$")
 def get(name: str, **options: Any):
     """The task registered as ``name`` built with ``options``, or the neurogym environment
     ``name`` (an id such as ``"GoNogo-v0"``) with ``options`` as its keyword arguments."""
-    if name in TASKS:
+    if not isinstance(name, str) or name in TASKS:  # TASKS.get refuses names not strings
         return TASKS.get(name)(**options)
     if NEUROGYM_ID.match(name):
         from neurodyn.tasks.neurogym import NeurogymTask

@@ -26,7 +26,14 @@ from dataclasses import dataclass
 import torch
 from tqdm.auto import tqdm
 
-from neurodyn.checks import check_positive_int, check_shape, member_values
+from neurodyn.checks import (
+    check_finite,
+    check_positive_int,
+    check_shape,
+    check_tensor,
+    describe,
+    member_values,
+)
 from neurodyn.networks.binary import BinarySteeringNetwork, SteeringWeights
 from neurodyn.rules.steering import SteeringRule
 from neurodyn.training.classification import RandomStreams
@@ -75,6 +82,22 @@ def recall_accuracy(
     return correct / counts
 
 
+def member_counts(counts, ensemble_size: int) -> torch.Tensor:
+    """``counts`` (one integer per member: a sequence or an integer tensor) as (E,) int64."""
+    try:
+        values = torch.as_tensor(counts)
+    except (TypeError, ValueError, RuntimeError):
+        values = None
+    if (
+        values is None
+        or values.dtype.is_floating_point
+        or values.dtype.is_complex
+        or (values.dtype == torch.bool)
+    ):
+        raise ValueError(f"counts must be integers, one per member, got {describe(counts)}")
+    return check_shape("counts", values.to(torch.long).cpu(), (ensemble_size,), "(E,)")
+
+
 def _paused(rule: SteeringRule, active: torch.Tensor) -> SteeringRule:
     """``rule`` with every learning rate of the inactive members set to zero."""
     keep = active.double()
@@ -117,11 +140,14 @@ def train_until_stored(
     E = network.ensemble_size
     check_positive_int("epochs", epochs)
     check_positive_int("batch_size", batch_size)
+    check_positive_int("eval_sweeps", eval_sweeps, minimum=0)
     network.check_weights(weights)
-    check_shape("patterns", patterns, (E, None, network.input_size))
-    check_shape("labels", labels, (E, patterns.shape[1]))
-    counts = torch.as_tensor(counts, dtype=torch.long).cpu()
-    check_shape("counts", counts, (E,))
+    RandomStreams.check(streams, E)
+    check_tensor("patterns", patterns, (E, None, network.input_size), axes="(E, P, N)")
+    check_finite("patterns", patterns)
+    check_tensor("labels", labels, (E, patterns.shape[1]), axes="(E, P)")
+    network.prepare_labels(labels, patterns.shape[1])
+    counts = member_counts(counts, E)
     if bool((counts < batch_size).any()) or bool((counts > patterns.shape[1]).any()):
         raise ValueError(
             f"counts must lie in [batch_size={batch_size}, {patterns.shape[1]}], "

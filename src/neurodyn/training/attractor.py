@@ -22,7 +22,9 @@ from neurodyn import rng
 from neurodyn.checks import (
     MemberValue,
     check_choice,
+    check_integer,
     check_positive_int,
+    check_shape,
     member_values,
 )
 from neurodyn.networks.attractor import FreeEnergyAttractorNetwork, free_energy
@@ -63,17 +65,27 @@ def learn_patterns(
     """
     check_positive_int("epochs", epochs, minimum=0)
     check_positive_int("steps_per_epoch", steps_per_epoch)
+    check_positive_int("start_epoch", start_epoch, minimum=0)
     check_choice("order", order, ORDERS)
     E, N = network.ensemble_size, network.size
+    network.check_couplings(couplings)
+    if state is not None:
+        network.check_state("state", state)
+        check_shape("state", state, (E, 1, N), "(E, 1, N): one chain per member")
     patterns = network.member_patterns(patterns)
     K = patterns.shape[1]
     counts = torch.full((E,), K, dtype=torch.float64, device=network.device)
     if pattern_counts is not None:
-        counts = torch.tensor(list(pattern_counts), dtype=torch.float64, device=network.device)
+        if isinstance(pattern_counts, torch.Tensor):
+            pattern_counts = pattern_counts.tolist()
+        if not isinstance(pattern_counts, Sequence):
+            raise ValueError(f"pattern_counts must list one count per member, got {pattern_counts}")
+        values = [check_integer("pattern_counts", k) for k in pattern_counts]
+        counts = torch.tensor(values, dtype=torch.float64, device=network.device)
         if counts.shape != (E,) or bool((counts < 1).any() | (counts > K).any()):
-            raise ValueError(f"pattern_counts needs {E} values in [1, {K}]")
+            raise ValueError(f"pattern_counts needs {E} values in [1, {K}], got {values}")
     scale = member_values("evidence", evidence, E, dtype=network.dtype, device=network.device)
-    seeds = rng.member_seeds(list(seeds) if not isinstance(seeds, int) else seeds, E)
+    seeds = rng.member_seeds(seeds, E, name="seeds")
     choice_keys = rng.member_keys(seeds, "task", network.device)
     sample_keys = rng.member_keys(seeds, "dynamics", network.device)
     sigma = network.zero_state(1) if state is None else state

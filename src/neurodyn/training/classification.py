@@ -17,7 +17,7 @@ import torch
 from tqdm.auto import tqdm
 
 from neurodyn import rng
-from neurodyn.checks import check_positive_int
+from neurodyn.checks import check_finite, check_positive_int, check_tensor
 from neurodyn.networks.binary import BinarySteeringNetwork, SteeringWeights
 from neurodyn.rules.steering import SteeringRule
 from neurodyn.tasks._base import ClassificationData
@@ -40,6 +40,26 @@ class RandomStreams:
             rng.generators(seeds, "dynamics", device),
             rng.generators(seeds, "evaluation", device),
         )
+
+    @classmethod
+    def check(cls, streams: RandomStreams, ensemble_size: int) -> RandomStreams:
+        """Raise one clear error unless ``streams`` are RandomStreams with one generator
+        per member in every kind (streams of another ensemble would silently pair members
+        with the wrong streams); returns ``streams``."""
+        if not isinstance(streams, cls):
+            raise TypeError(f"streams must be RandomStreams, got {type(streams).__name__}")
+        for kind in cls.KINDS:
+            gens = getattr(streams, kind)
+            if not isinstance(gens, Sequence) or len(gens) != ensemble_size:
+                size = len(gens) if isinstance(gens, Sequence) else type(gens).__name__
+                raise ValueError(
+                    f"streams.{kind} must hold one torch.Generator per member: the ensemble "
+                    f"has {ensemble_size}, the streams {size}; build them with "
+                    "RandomStreams.from_seeds(seeds), one seed per member"
+                )
+            if not all(isinstance(g, torch.Generator) for g in gens):
+                raise TypeError(f"streams.{kind} must hold torch.Generator objects")
+        return streams
 
     def state(self) -> dict[str, torch.Tensor]:
         out = {}
@@ -92,6 +112,14 @@ class EpochMetrics:
         return rows
 
 
+def check_examples(network: BinarySteeringNetwork, inputs: torch.Tensor) -> int:
+    """The number P of examples in ``inputs`` (P, N) for ``network``, P >= 1."""
+    check_tensor("inputs", inputs, (None, network.input_size), axes="(P, N), shared by members")
+    if inputs.shape[0] == 0:
+        raise ValueError("inputs hold no examples")
+    return inputs.shape[0]
+
+
 @torch.no_grad()
 def evaluate(
     network: BinarySteeringNetwork,
@@ -106,15 +134,19 @@ def evaluate(
     """Free relaxation from zero (no feedback, no label) and argmax readout.
 
     Returns per-member accuracy and mean unstable fraction (s h < 0 after relaxation),
-    both (E,). Spec section 2.4. Stochastic dynamics (update probability < 1) draw from
-    ``generators``.
+    both (E,). Spec section 2.4. ``inputs`` (P, N) are shared by the members; ``labels``
+    are class indices (P,), or (E, P) per member. Stochastic dynamics (update probability
+    < 1) draw from ``generators``, one per member.
     """
+    network.check_weights(weights)
     check_positive_int("batch_size", batch_size)
+    count = check_examples(network, inputs)
+    labels = network.prepare_labels(labels, count)
     correct = torch.zeros(network.ensemble_size, device=network.device)
     unstable = torch.zeros(network.ensemble_size, device=network.device)
     for start in range(0, inputs.shape[0], batch_size):
         x = inputs[start : start + batch_size]
-        y = labels[start : start + batch_size].to(network.device)
+        y = labels[:, start : start + batch_size]
         relaxed = network.relax(weights, x, sweeps=sweeps, generators=generators).state
         predictions = network.logits(weights, relaxed.hidden).argmax(-1)
         correct += (predictions == y).sum(-1)
@@ -137,9 +169,16 @@ def train_epoch(
     """One pass over the training set in mini-batches; returns weights and mean stats.
 
     The given weights are updated in place (no H x H copy per mini-batch); :func:`train`
-    passes its own copy.
+    passes its own copy. ``inputs`` (P, N) and ``labels`` (P,) are checked whole first, so
+    that bad data never leaves the weights half trained.
     """
-    num = inputs.shape[0]
+    network.check_weights(weights)
+    check_positive_int("batch_size", batch_size)
+    RandomStreams.check(streams, network.ensemble_size)
+    num = check_examples(network, inputs)
+    check_tensor("labels", labels, (num,), axes="(P,), one class index per input")
+    network.prepare_labels(labels, num)
+    check_finite("inputs", inputs)
     if batch_size > num:
         raise ValueError(f"batch_size={batch_size} exceeds the {num} training examples")
     orders = torch.stack([torch.randperm(num, generator=g) for g in streams.data])
@@ -184,13 +223,27 @@ def train(
     progress bar shows the epoch and the train and test accuracy of the first members.
     """
     check_positive_int("epochs", epochs, minimum=0)
+    check_positive_int("start_epoch", start_epoch, minimum=0)
     check_positive_int("batch_size", batch_size)
+    check_positive_int("eval_sweeps", eval_sweeps, minimum=0)
     network.check_weights(weights)
+    RandomStreams.check(streams, network.ensemble_size)
+    if not isinstance(data, ClassificationData):
+        raise TypeError(f"data must be ClassificationData, got {type(data).__name__}")
     if data.input_size != network.input_size:
         raise ValueError(
             f"data have {data.input_size} inputs but the network expects {network.input_size}"
         )
+    if data.num_classes != network.num_classes:
+        raise ValueError(
+            f"data have {data.num_classes} classes but the network num_classes = "
+            f"{network.num_classes}"
+        )
     names = list(member_names or [str(e) for e in range(network.ensemble_size)])
+    if len(names) != network.ensemble_size:
+        raise ValueError(
+            f"member_names must name each of the {network.ensemble_size} members, got {names}"
+        )
     weights = weights.clone()  # trained in place below; the caller's weights stay as given
 
     def measure(

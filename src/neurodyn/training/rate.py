@@ -11,8 +11,11 @@ ensemble member's trajectory equals its single run.
 
 from __future__ import annotations
 
+import math
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
+from numbers import Real
 
 import torch
 from tqdm.auto import tqdm
@@ -97,20 +100,31 @@ def train_rate(
     counter)``, ``input_size``, ``output_size`` and ``loss``. ``clip_norm`` rescales each
     member's gradient to at most that norm before Adam (:func:`clip_member_norms`; off by
     default, as in the paper).
+
+    The initial weights must fit the network and be finite
+    (:meth:`~neurodyn.networks.rate.LeakyRateNetwork.check_weights`). Training itself is not
+    stopped when a member diverges: its weights and losses become NaN from then on, the
+    other members are unaffected (the experiments report such members as NaN), and a
+    ``RuntimeWarning`` at the end names the members and the first non-finite iteration.
     """
+    if not isinstance(network, LeakyRateNetwork):
+        raise TypeError(f"network must be a LeakyRateNetwork, got {type(network).__name__}")
     if not isinstance(rule, RateRule):
         raise ValueError(
             f"rule must be a rate rule object such as BPTT() or neurodyn.rules.get('eprop')(), "
             f"got {rule!r}"
         )
+    network.check_weights(weights)
     check_positive_int("iterations", iterations)
     check_positive_int("batch_size", batch_size)
-    if clip_norm is not None and not clip_norm > 0:
+    number = isinstance(clip_norm, Real) and not isinstance(clip_norm, bool)
+    if clip_norm is not None and not (number and 0 < clip_norm < math.inf):
         raise ValueError(f"clip_norm must be positive (or None for no clipping), got {clip_norm}")
-    if (task.input_size, task.output_size) != (network.input_size, network.output_size):
+    sizes = tuple(getattr(task, name, None) for name in ("input_size", "output_size"))
+    if sizes != (network.input_size, network.output_size):
         raise ValueError(
-            f"the task has {task.input_size} inputs and {task.output_size} outputs, the network "
-            f"{network.input_size} and {network.output_size}"
+            f"the task has {sizes[0]} inputs and {sizes[1]} outputs (input_size, output_size), "
+            f"the network {network.input_size} and {network.output_size}"
         )
     rates = member_values(
         "learning_rate",
@@ -121,7 +135,7 @@ def train_rate(
         device=network.device,
     )
     keys = rng.member_keys(
-        rng.member_seeds(list(seeds), network.ensemble_size),
+        rng.member_seeds(seeds, network.ensemble_size, name="seeds"),
         "task",
         network.device,
         salt=rule.stream_salt,
@@ -147,4 +161,23 @@ def train_rate(
         losses.append(loss)
         if progress and (iteration + 1) % 50 == 0:  # median over members of the last 50
             bar.set_postfix(loss=f"{float(torch.stack(losses[-50:]).mean(0).median()):.4f}")
-    return weights, torch.stack(losses)
+    losses = torch.stack(losses)
+    warn_diverged(weights, losses)
+    return weights, losses
+
+
+def warn_diverged(weights: RateWeights, losses: torch.Tensor) -> None:
+    """A ``RuntimeWarning`` naming the members whose final weights or losses (I, E) are not
+    finite, with the first iteration of a non-finite loss."""
+    finite = torch.stack([p.flatten(1).isfinite().all(1) for p in weights.parameters()]).all(0)
+    bad_loss = ~losses.isfinite()
+    diverged = (~finite.cpu() | bad_loss.any(0).cpu()).nonzero().flatten().tolist()
+    if diverged:
+        first = bad_loss.any(1).nonzero()
+        when = f" (first non-finite loss at iteration {int(first[0])})" if len(first) else ""
+        warnings.warn(
+            f"train_rate: {len(diverged)} of {losses.shape[1]} members diverged{when}: "
+            f"{diverged}; their weights and losses are not finite from then on",
+            RuntimeWarning,
+            stacklevel=3,
+        )
