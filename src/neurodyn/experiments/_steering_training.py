@@ -212,8 +212,9 @@ def train_in_folder(
     (``config.batch_size``, ``config.eval_sweeps``), checkpointing every epoch.
 
     After each epoch the metric rows so far (one per member and epoch) go to
-    ``metrics.csv`` and ``summarise(config, rows)`` to ``result.json``; the result of the
-    last epoch is returned (a finished run returns it again without training).
+    ``metrics.csv`` and ``summarise(config, rows)`` to ``result.json``, and again at the end
+    from the last checkpoint; the result of the last epoch is returned (a finished run
+    returns it again without training).
     """
     streams = RandomStreams.from_seeds(seeds, network.device)
     checkpoint = folder.load_checkpoint()
@@ -262,6 +263,9 @@ def train_in_folder(
             member_names=names,
             progress=progress,
         )
+    # metrics.csv and result.json as the checkpoint says (a run killed between writing its
+    # last checkpoint and these files is made whole here)
+    folder.write_metrics(rows)
     result = summarise(config, rows)
     folder.write_result(result)
     return result
