@@ -3,8 +3,10 @@
 neurodyn list                                  experiments and what they reproduce
 neurodyn run NAME [--out DIR] [--resume] [--FIELD VALUE ...]   (NAME --help: every field)
 neurodyn reproduce [--quick] [--out DIR]        quick reproduction next to the papers
-neurodyn show RUN_DIR                           a finished or running run's summary
-neurodyn plot RUN_DIR                           redraw a run's figures from its folder
+neurodyn sweep NAME [--grid AXIS=VALUES ...] [--executor local|slurm] ...
+                                                a sweep in chunks (neurodyn sweep NAME --help)
+neurodyn show RUN_DIR|SWEEP_DIR                 a run's summary, or a sweep's state
+neurodyn plot RUN_DIR|SWEEP_DIR                 redraw the figures from the folder
 
 Every anticipated failure (a bad setting or file, a refused run folder, an OSError such
 as a full disk) is one line ``neurodyn: error: ...`` on stderr and exit code 2; a
@@ -22,6 +24,7 @@ from typing import Any
 from neurodyn import experiments
 from neurodyn.config import add_arguments, apply_arguments, from_dict, to_dict
 from neurodyn.runs import RunFolder
+from neurodyn.sweeps.folder import MARKER as SWEEP_MARKER
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -199,6 +202,10 @@ def _plot(experiment: experiments.Experiment, folder: RunFolder) -> None:
 def _main(argv: list[str]) -> int:
     if argv[:1] == ["run"] and len(argv) > 1 and not argv[1].startswith("-"):
         return _run(argv[1], argv[2:])
+    if argv[:1] == ["sweep"]:
+        from neurodyn.sweeps import command
+
+        return command.main(argv[1:])
     parser = _Parser(prog="neurodyn", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("list", help="list the experiments")
@@ -211,8 +218,9 @@ def _main(argv: list[str]) -> int:
     reproduce.add_argument("--out", help="root folder (default: runs/reproduce[-quick])")
     reproduce.add_argument("--resume", action="store_true", help="continue interrupted runs")
     reproduce.add_argument("--no-progress", action="store_true")
+    sub.add_parser("sweep", help="a sweep in chunks on an executor (neurodyn sweep --help)")
     for command, purpose in (("show", "print the summary"), ("plot", "redraw the figures")):
-        sub.add_parser(command, help=f"{purpose} of a run folder").add_argument("folder")
+        sub.add_parser(command, help=f"{purpose} of a run or sweep folder").add_argument("folder")
     args = parser.parse_args(argv)
     if args.command == "run":
         parser.error("neurodyn run needs an experiment name (see neurodyn list)")
@@ -222,6 +230,14 @@ def _main(argv: list[str]) -> int:
         return 0
     if args.command == "reproduce":
         return _reproduce(args)
+    if (Path(args.folder) / SWEEP_MARKER).is_file():
+        from neurodyn.sweeps import command
+
+        if args.command == "plot":
+            print(f"figures redrawn in {printable(str(command.plot(args.folder)))}")
+        else:
+            print("\n".join(map(printable, command.show(args.folder).splitlines())))
+        return 0
     experiment, folder = _existing(args.folder)
     if args.command == "plot":
         _plot(experiment, folder)

@@ -5,7 +5,8 @@ field's type, default and description; fields are declared with :func:`option` s
 they carry that description and what values they allow (the experiment contract tests
 require both for every field). Supported field types are ``int``, ``float``, ``str``,
 ``bool`` and tuples of these (comma-separated on the command line: ``--models
-full,reservoir``; an empty value is the empty tuple).
+full,reservoir``; an empty value is the empty tuple; integers also as ranges, ``--seeds
+0-4,7``).
 
 A config class derives from :class:`Config`, whose ``__post_init__`` runs :func:`validate`:
 however a config is built (flags, a file, or ``SomeConfig(...)`` in Python), every field
@@ -19,6 +20,7 @@ import argparse
 import dataclasses
 import json
 import math
+import re
 import sys
 import typing
 from collections import Counter
@@ -241,7 +243,20 @@ def _convert(kind: Any, value: Any) -> Any:
         items = value.split(",") if value.strip() else []
     else:
         items = list(value)
-    return tuple(_convert(inner, item.strip() if isinstance(item, str) else item) for item in items)
+    items = [item.strip() if isinstance(item, str) else item for item in items]
+    if inner is int:  # ranges: "0-4" is 0, 1, 2, 3, 4
+        items = [v for item in items for v in _int_range(item)]
+    return tuple(_convert(inner, item) for item in items)
+
+
+def _int_range(item: Any) -> list:
+    """``[item]``, or the integers from a to b for an item ``"a-b"`` (a <= b)."""
+    if not (isinstance(item, str) and re.fullmatch(r"\d+-\d+", item)):
+        return [item]
+    first, last = (int(part) for part in item.split("-"))
+    if last < first:
+        raise ValueError(f"the range {item} is empty (write low-high)")
+    return list(range(first, last + 1))
 
 
 def _coerce(name: str, kind: Any, value: Any) -> Any:

@@ -13,7 +13,9 @@ fields are declared with :func:`neurodyn.config.option`, and three functions:
 Each registers itself with ``register(Experiment(...))`` at the bottom of its module,
 naming a ``tiny`` config (seconds; the contract tests run every experiment on it) and
 optionally a ``quick`` one (``neurodyn reproduce --quick``). Adding an experiment is one
-new module plus its line in :func:`_load_all`.
+new module plus its line in :func:`_load_all`. An experiment whose ensemble is a product
+of member axes declares them with :class:`MemberAxes`, and ``neurodyn sweep`` can then
+split it into chunks run as separate jobs (:mod:`neurodyn.sweeps`).
 """
 
 from __future__ import annotations
@@ -27,6 +29,26 @@ from neurodyn.runs import RunFolder
 
 
 @dataclass(frozen=True)
+class MemberAxes:
+    """How ``neurodyn sweep`` splits an experiment's ensemble into chunks and joins them.
+
+    ``axes`` maps each member axis (``"gain"``), outermost first, to the tuple config field
+    that lists its values (``"gains"``): the members are the product of these fields, and
+    a config whose axis fields hold a sub-product runs those members alone with the numbers
+    they have in the whole ensemble (every member's draws are counter-seeded by its own
+    seed). ``rows(config, folder)`` returns the tidy rows of a finished run folder: per
+    member and step, its axis values (keys = axis names), the step and the metrics.
+    ``gather(config, parts, folder)`` writes into ``folder`` the result files that
+    ``run(config, folder)`` would have written, from the finished run folders ``parts``
+    of chunks that together hold every member of ``config``; it returns the result.
+    """
+
+    axes: dict[str, str]
+    rows: Callable[[Any, RunFolder], list[dict]]
+    gather: Callable[[Any, list[RunFolder], RunFolder], dict]
+
+
+@dataclass(frozen=True)
 class Experiment:
     name: str
     description: str
@@ -36,6 +58,7 @@ class Experiment:
     plot: Callable[[RunFolder], None]
     tiny: Callable[[], Any] | None = None
     quick: Callable[[], Any] | None = None
+    members: MemberAxes | None = None
     defaults: dict[str, Any] = field(default_factory=dict)
 
     def make_config(self) -> Any:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import torch
 
+from neurodyn.config import from_dict
 from neurodyn.networks.attractor import FreeEnergyAttractorNetwork
 from neurodyn.rules.free_energy import FreeEnergyRule
 from neurodyn.runs import RunFolder
@@ -103,3 +105,56 @@ class Stages:
             progress=progress,
             **options,
         )
+
+
+def join_stages(
+    config, parts: Sequence[RunFolder], folder: RunFolder, members: Callable[[Any, str], list]
+) -> None:
+    """Write into ``folder``'s checkpoint the finished stages of the run folders ``parts``
+    (chunks of a sweep over ``config``, see :class:`~neurodyn.experiments.MemberAxes`),
+    joined member by member, so that ``run(config, folder)`` finds them all done and only
+    computes the result. ``members(config, stage)`` lists the members of a stage (any
+    hashable per member) in the order of its values: every list in the stage's values
+    and the first axis of every stage tensor run over them."""
+    joined: dict[str, dict] = {}
+    tensors: dict[str, torch.Tensor] = {}
+    for part in parts:
+        part_config = from_dict(type(config), part.config)
+        stages = Stages(part)
+        for name, stage in stages.state["stages"].items():
+            if not stage.get("done"):
+                raise ValueError(f"{part.path}: stage {name!r} is not finished")
+            whole = {m: i for i, m in enumerate(members(config, name))}
+            index = [whole[m] for m in members(part_config, name)]
+            entry = joined.setdefault(name, {"done": True, "values": {}, "covered": set()})
+            entry["values"] = _place(entry["values"], stage["values"], index, len(whole), name)
+            entry["covered"].update(index)
+            for key, tensor in stages.tensors.items():
+                if key.startswith(f"{name}."):
+                    if key not in tensors:
+                        tensors[key] = tensor.new_zeros(len(whole), *tensor.shape[1:])
+                    tensors[key][index] = tensor
+    for name, entry in joined.items():
+        missing = len(members(config, name)) - len(entry.pop("covered"))
+        if missing:
+            raise ValueError(f"the chunks hold {missing} members of stage {name!r} too few")
+    lengths = {name: folder.config.get(name) for name in folder.extendable}
+    folder.save_checkpoint(tensors, {"stages": joined, "lengths": lengths})
+
+
+def _place(into, values, index: list[int], size: int, stage: str):
+    """``values`` of some members (lists over them, in dicts) placed at ``index`` of
+    lists over ``size`` members in ``into``; anything else must agree between parts."""
+    if isinstance(values, dict):
+        into = into if isinstance(into, dict) else {}
+        return {k: _place(into.get(k), v, index, size, stage) for k, v in values.items()}
+    if isinstance(values, list):
+        if len(values) != len(index):
+            raise ValueError(f"stage {stage!r} holds a list that does not run over its members")
+        into = into if isinstance(into, list) else [None] * size
+        for position, value in zip(index, values, strict=True):
+            into[position] = value
+        return into
+    if into is not None and into != values:
+        raise ValueError(f"the chunks disagree on a value of stage {stage!r}")
+    return values

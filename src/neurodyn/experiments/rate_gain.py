@@ -27,8 +27,8 @@ import torch
 
 from neurodyn import rng, rules, tasks
 from neurodyn.config import Config, option, to_dict
-from neurodyn.experiments import Experiment, register
-from neurodyn.experiments._stages import Stages
+from neurodyn.experiments import Experiment, MemberAxes, register
+from neurodyn.experiments._stages import Stages, join_stages
 from neurodyn.networks.rate import LeakyRateNetwork, RateWeights
 from neurodyn.plotting import figure
 from neurodyn.runs import RunFolder
@@ -279,6 +279,43 @@ def plot(folder: RunFolder) -> None:
     folder.save_figure(fig, "loss_curves.png")
 
 
+# Member axes of a sweep: the (task, rule) stages, then the members of each stage.
+AXES = {
+    "task": "tasks",
+    "rule": "rules",
+    "gain": "gains",
+    "learning_rate": "learning_rates",
+    "seed": "seeds",
+}
+
+
+def member_rows(config: RateGainConfig, folder: RunFolder) -> list[dict]:
+    """Per (task, rule) stage, member and logged window: the running-mean loss at the
+    window's last iteration, and on the last window the member's test accuracy."""
+    stages, rows = Stages(folder), []
+    for task_name in config.tasks:
+        for rule in config.rules:
+            values = stages.values(f"{task_name} {rule}")
+            logged = logged_losses(torch.tensor(values["losses"]).T, config.log_every)
+            for i, (gain, lr, seed) in enumerate(config.members()):
+                member = {"task": task_name, "rule": rule, "gain": gain}
+                member |= {"learning_rate": lr, "seed": seed}
+                for window, loss in enumerate(logged[:, i].tolist()):
+                    rows.append(member | {"iteration": (window + 1) * config.log_every})
+                    rows[-1]["loss"] = loss
+                rows[-1] |= {
+                    "accuracy" if k == "all" else f"accuracy {k}": v[i]
+                    for k, v in values["accuracy"].items()
+                }
+    return rows
+
+
+def gather(config: RateGainConfig, parts: list[RunFolder], folder: RunFolder) -> dict:
+    """The result of the whole config from its chunks' stages (see MemberAxes)."""
+    join_stages(config, parts, folder, lambda c, _: c.members())
+    return run(config, folder, progress=False)
+
+
 register(
     Experiment(
         "rate-gain",
@@ -296,5 +333,6 @@ register(
             iterations=300,
             test_trials=200,
         ),
+        members=MemberAxes(AXES, member_rows, gather),
     )
 )

@@ -59,10 +59,18 @@ def task_loss(
     """
     targets, mask, total = _member_shapes(outputs.shape, targets, mask, loss)
     if loss == "mse":
-        return 0.5 * (mask * (outputs - targets) ** 2).sum((1, 2, 3)) / total.flatten()
+        return 0.5 * member_sums(mask * (outputs - targets) ** 2) / total.flatten()
     logp = torch.log_softmax(outputs, dim=-1)
     picked = logp.gather(-1, targets.unsqueeze(-1))[..., 0]
-    return -(mask * picked).sum((1, 2)) / total.flatten()
+    return -member_sums(mask * picked) / total.flatten()
+
+
+def member_sums(values: torch.Tensor) -> torch.Tensor:
+    """The sum of each member's entries (E,) of ``values`` (E, ...), row by row over a
+    member-major copy: a reduction over several strided dimensions is ordered by the
+    layout, which changes with E, so that a member's loss would depend on its ensemble
+    (by one rounding); row sums make each member's value that of a lone run."""
+    return values.contiguous().view(values.shape[0], -1).sum(1)
 
 
 def output_error(

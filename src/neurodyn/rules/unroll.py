@@ -17,7 +17,7 @@ from typing import NamedTuple
 import torch
 
 from neurodyn.networks.rate import LeakyRateNetwork, RateWeights
-from neurodyn.rules.losses import output_error, task_loss
+from neurodyn.rules.losses import member_sums, output_error, task_loss
 
 
 class Workspace:
@@ -113,9 +113,9 @@ def _error_and_loss(outputs, targets, mask, loss, workspace):
     delta_view = output_error(view, targets, mask, loss, out=delta.permute(1, 3, 0, 2))
     if loss != "mse":
         return delta, task_loss(view, targets, mask, loss)
-    error = workspace.get("error", outputs.shape, outputs).permute(1, 3, 0, 2)
+    error = workspace.get("error", view.shape, outputs)  # member-major: see member_sums
     torch.sub(view, targets, out=error)  # 0.5 sum (y - yhat) delta
-    return delta, error.mul_(delta_view).sum((1, 2, 3)).mul_(0.5)
+    return delta, member_sums(error.mul_(delta_view)).mul_(0.5)
 
 
 def gradients_in(
