@@ -1,11 +1,17 @@
-"""rate-lyapunov: lambda_1 of trained ensembles, diverged members included."""
+"""rate-lyapunov: lambda_1 of trained ensembles, diverged members included; its sweep join."""
 
 import math
+from dataclasses import replace
 
 import torch
 
-from neurodyn.experiments.rate_lyapunov import max_exponents
+from neurodyn import experiments
+from neurodyn.config import to_dict
+from neurodyn.experiments import rate_lyapunov
+from neurodyn.experiments.rate_lyapunov import gather, max_exponents, member_rows
 from neurodyn.networks.rate import LeakyRateNetwork, RateWeights
+from neurodyn.runs import RunFolder
+from neurodyn.sweeps import table_rows
 from neurodyn.tasks.romo import Romo
 
 
@@ -22,3 +28,38 @@ def test_a_member_with_diverged_weights_gets_nan_and_the_others_their_exponents(
     )
     assert math.isnan(float(exponents[1])) and bool(clean.isfinite().all())
     torch.testing.assert_close(exponents[[0, 2]], clean[[0, 2]], rtol=0, atol=1e-12)
+
+
+def test_chunks_of_learning_rates_join_to_the_one_ensemble_run_without_measuring_again(
+    tmp_path, monkeypatch
+):
+    """Every learning rate's chunk runs the (gain, seed) stages (initialisation, flossing);
+    they join as well, and the join reads each member's lambda_1 from the chunks."""
+    experiment = experiments.get("rate-lyapunov")
+    config = replace(
+        experiment.tiny(),
+        rules=("eprop",),
+        gains=(1.0,),
+        learning_rates=(1e-3, 3e-3),
+        iterations=10,
+        test_trials=4,
+    )
+    whole = experiment.run(config, RunFolder(tmp_path / "whole", to_dict(config)), False)
+    parts, rows = [], []
+    for lr in config.learning_rates:
+        chunk = replace(config, learning_rates=(lr,))
+        experiment.run(chunk, RunFolder(tmp_path / f"{lr:g}", to_dict(chunk)), False)
+        parts.append(RunFolder.open(tmp_path / f"{lr:g}"))
+        rows += member_rows(chunk, parts[-1])
+    monkeypatch.setattr(rate_lyapunov, "max_exponents", None)  # a measurement would fail
+    assert gather(config, parts, RunFolder(tmp_path / "joined", to_dict(config))) == whole
+    expected = member_rows(config, RunFolder.open(tmp_path / "whole"))
+    assert table_rows(experiment.name, to_dict(config), rows) == table_rows(
+        experiment.name, to_dict(config), expected
+    )
+    measured = [(row["learning_rate"], row["stage"]) for row in expected if "max_exponent" in row]
+    assert measured == [
+        (lr, s) for lr in (1e-3, 3e-3) for s in ("initialisation", "eprop", "flossing")
+    ]
+    flossing = [row["iteration"] for row in expected if row["stage"] == "flossing"]
+    assert flossing == [1, 2, 3] * 2

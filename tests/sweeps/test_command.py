@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 
 import pytest
 
@@ -27,8 +28,10 @@ def test_a_sweep_from_the_command_line(neurodyn, tmp_path):  # noqa: F811
     assert shown.code == 0 and "4 done, 0 failed, 0 missing" in shown.out
     assert "table: " in shown.out and "(12 rows)" in shown.out and "gain    1" in shown.out
     assert neurodyn("plot", out).code == 0
-    again = neurodyn("sweep", "--resume", out, "--no-progress")
-    assert again.code == 0 and (out / "table.csv").read_text().count("\n") == 13
+    assert json.loads((out / "executor.json").read_text()) == {"kind": "local", "workers": 1}
+    again = neurodyn("sweep", "--resume", out, "--no-progress")  # on the stored executor
+    assert again.code == 0 and "on Local(workers=1)" in again.out
+    assert (out / "table.csv").read_text().count("\n") == 13
 
 
 def test_a_sweep_file_sets_grid_config_and_executor(neurodyn, tmp_path):  # noqa: F811
@@ -68,7 +71,7 @@ def test_bad_sweeps_get_one_line(neurodyn, tmp_path, args, names):  # noqa: F811
 def test_sweep_errors_about_experiments_and_folders(neurodyn, tmp_path):  # noqa: F811
     one_line_error(neurodyn("sweep"), "needs an experiment name")
     one_line_error(neurodyn("sweep", "nonsense"), "nonsense")
-    one_line_error(neurodyn("sweep", "steering-emnist"), "declares no member axes", "rate-gain")
+    one_line_error(neurodyn("sweep", "free-energy-orthogonal"), "declares no member axes", "rate-gain")
     one_line_error(neurodyn("sweep", "--resume", tmp_path), "holds no sweep")
     (tmp_path / "mine.txt").write_text("keep me")
     one_line_error(neurodyn("sweep", "rate-gain", *TINY, "--out", tmp_path), "not empty")

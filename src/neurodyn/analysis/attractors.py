@@ -244,7 +244,9 @@ def coupling_correlations(
         ref = reference[off]
         a = learned - learned.mean(-1, keepdim=True)
         b = ref - ref.mean()
-        out[name] = (a @ b) / (a.norm(dim=-1) * b.norm() + 1e-300)
+        # a row-wise product sum, not a @ b: a matrix-vector product orders its sums by
+        # the number of members, so that a member's value would depend on its ensemble
+        out[name] = (a * b).sum(-1) / (a.norm(dim=-1) * b.norm() + 1e-300)
     return out
 
 

@@ -3,7 +3,7 @@ from the run folder's ``result.json`` alone.
 
 :func:`summary` prints the example cases (retrieval, generalisation, attractors,
 orthogonality, mean +- sd over seeds) next to the authors' saved output, the data's own
-orthogonality, the best-scale Hebbian and projector baselines and the grid's timing.
+orthogonality and the best-scale Hebbian and projector baselines.
 :func:`plot` draws what a finished or half-finished run holds: ``regimes.png``, the four
 heat maps over temperature 1 / precision x evidence (3 x 3 median filter, as the paper),
 once the grid is done, and ``baselines.png`` once the baselines are.
@@ -50,12 +50,6 @@ def summary(result: dict) -> str:
             f"{kind} baseline (best ||J|| = {best['norm']:.3g}): "
             f"retrieval {best['retrieval']:.3f}, generalization {best['generalization']:.3f}, "
             f"attractors {best['attractor_count']:.0f}"
-        )
-    if "grid" in result:
-        seconds = result["grid"]["seconds"]
-        lines.append(
-            f"grid of {len(result['grid']['retrieval']) * len(result['grid']['retrieval'][0])}"
-            f" networks: {seconds['train']:.0f} s training, {seconds['evaluate']:.0f} s evaluation"
         )
     return "\n".join(lines)
 

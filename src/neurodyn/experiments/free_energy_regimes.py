@@ -18,11 +18,16 @@ Stages, each one ensemble:
 baselines when they finish); ``plot`` draws what exists: ``regimes.png``, the four heat
 maps over temperature 1/precision x evidence (3x3 median filter, as the paper), and
 ``baselines.png``, the baselines against the learned balanced network.
+
+``neurodyn sweep`` splits the seeds of the example cases (member axis ``seed``, field
+``case_seeds``); the grid and the baselines use no case seed and belong to every chunk,
+which computes them alike (sweep many seeds with ``--train-grid false``). The table holds
+one row per example case and seed (:func:`member_rows`).
 """
 
 from __future__ import annotations
 
-import time
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,9 +35,9 @@ import torch
 
 from neurodyn.analysis import attractors as analysis
 from neurodyn.config import Config, option, to_dict
-from neurodyn.experiments import Experiment, register
+from neurodyn.experiments import Experiment, MemberAxes, register
 from neurodyn.experiments._free_energy_regimes_report import METRICS, plot, summary
-from neurodyn.experiments._stages import Stages
+from neurodyn.experiments._stages import Stages, join_stages
 from neurodyn.networks.attractor import FreeEnergyAttractorNetwork
 from neurodyn.rules.free_energy import FreeEnergyRule
 from neurodyn.runs import RunFolder
@@ -47,6 +52,13 @@ CASES = {  # name: (evidence, precision, the authors' saved output, in the order
 PRECISIONS = tuple(float(f"{p:.4g}") for p in np.logspace(-2, 0, 19))
 EVIDENCE_LEVELS = tuple(float(e) for e in range(1, 21))
 BASELINE_NORMS = tuple(float(f"{v:.3g}") for v in np.logspace(0, 2, 13))
+PAPER = "balanced, paper's prediction"  # the balanced case with the paper-literal term
+STAGES = {  # stage: its members, in the order of its values and tensors
+    "cases": lambda c: [(case, seed) for case in CASES for seed in c.case_seeds],
+    "case balanced paper": lambda c: list(c.case_seeds),
+    "grid": lambda c: [(e, p) for e in c.evidence_levels for p in c.precisions],
+    "baselines": lambda c: [(k, n) for k in ("hebbian", "projector") for n in c.baseline_norms],
+}
 
 
 @dataclass(frozen=True)
@@ -57,7 +69,7 @@ class RegimesConfig(Config):
         minimum=0,
         unique=True,
     )
-    grid: bool = option(True, "also train the evidence x precision grid, one network a cell")
+    train_grid: bool = option(True, "also train the evidence x precision grid, one network a cell")
     grid_seed: int = option(0, "seed shared by every grid network and the baselines", minimum=0)
     evidence_levels: tuple[float, ...] = option(
         EVIDENCE_LEVELS, "evidence levels of the grid (bias scale)", above=0.0, unique=True
@@ -94,7 +106,6 @@ def _train_and_score(
     )
     rule = FreeEnergyRule(config.learning_rate, prediction=prediction)
     scale = torch.tensor(evidence, dtype=torch.float32)
-    began = time.perf_counter()
     couplings, state = stages.learn(
         name,
         network,
@@ -106,7 +117,6 @@ def _train_and_score(
         seeds=seeds,
         progress=progress,
     )
-    trained = time.perf_counter()
     metrics = analysis.evaluate_network(
         network,
         couplings,
@@ -126,8 +136,6 @@ def _train_and_score(
         "projector_correlation": analysis.coupling_correlations(couplings, train)[
             "projector"
         ].tolist(),
-        "train_seconds": trained - began,
-        "evaluate_seconds": time.perf_counter() - trained,
     }
     stages.save(name, done=True, values=values, couplings=couplings)
     return values
@@ -142,13 +150,10 @@ def _baselines(stages, config, patterns):
         "hebbian": analysis.hebbian_matrix(train),
         "projector": analysis.projector_matrix(train),
     }
-    matrices, labels = [], []
-    for kind, matrix in kinds.items():
-        unit = (matrix / matrix.norm()).float()
-        for norm in config.baseline_norms:
-            matrices.append(unit.T * norm)  # stored presynaptic x postsynaptic (symmetric)
-            labels.append((kind, norm))
-    couplings = torch.stack(matrices).to(config.device)
+    units = {kind: (matrix / matrix.norm()).float() for kind, matrix in kinds.items()}
+    labels = STAGES["baselines"](config)
+    # stored presynaptic x postsynaptic (symmetric)
+    couplings = torch.stack([units[kind].T * norm for kind, norm in labels]).to(config.device)
     seeds = [config.grid_seed] * len(labels)
     network = FreeEnergyAttractorNetwork(64, ensemble_size=len(labels), device=config.device)
     metrics = analysis.evaluate_network(
@@ -173,7 +178,7 @@ def run(config: RegimesConfig, folder: RunFolder, progress: bool = True) -> dict
     train, test, _ = digit_patterns()
     patterns = (train.to(config.device), test.to(config.device))
     # the three example cases train together: one member per (case, seed)
-    members = [(case, seed) for case in CASES for seed in config.case_seeds]
+    members = STAGES["cases"](config)
     together = _train_and_score(
         stages,
         "cases",
@@ -188,14 +193,13 @@ def run(config: RegimesConfig, folder: RunFolder, progress: bool = True) -> dict
         case: {
             key: [v for (c, _), v in zip(members, values, strict=True) if c == case]
             for key, values in together.items()
-            if isinstance(values, list)
         }
         for case in CASES
     }
     folder.write_result(summarise(config, cases))
     evidence, precision, _ = CASES["balanced"]
     n = len(config.case_seeds)
-    cases["balanced, paper's prediction"] = _train_and_score(
+    cases[PAPER] = _train_and_score(
         stages,
         "case balanced paper",
         config,
@@ -208,8 +212,8 @@ def run(config: RegimesConfig, folder: RunFolder, progress: bool = True) -> dict
     )
     folder.write_result(summarise(config, cases))
     grid = None
-    if config.grid:
-        pairs = [(e, p) for e in config.evidence_levels for p in config.precisions]
+    if config.train_grid:
+        pairs = STAGES["grid"](config)
         grid = _train_and_score(
             stages,
             "grid",
@@ -250,11 +254,7 @@ def summarise(config, cases, grid=None, baselines=None) -> dict:
     if grid is not None:
         shape = (len(config.evidence_levels), len(config.precisions))
         result["grid"] = {
-            m: np.array(grid[m], dtype=float).reshape(shape).tolist() for m in METRICS
-        }
-        result["grid"]["seconds"] = {
-            "train": grid["train_seconds"],
-            "evaluate": grid["evaluate_seconds"],
+            m: _defined(np.array(grid[m], dtype=float).reshape(shape).tolist()) for m in METRICS
         }
     if baselines is not None:
         best = {}
@@ -264,15 +264,53 @@ def summarise(config, cases, grid=None, baselines=None) -> dict:
                 rows, key=lambda i: baselines["retrieval"][i] + baselines["generalization"][i]
             )
             best[kind] = {m: baselines[m][top] for m in (*METRICS, "norm")}
-        result["baselines"] = {"best": best, "all": baselines}
+        result["baselines"] = _defined({"best": best, "all": baselines})
     _, off_diagonal = analysis.data_orthogonality(digit_patterns()[0])
     result["data_orthogonality"] = {"coded": 29.9374, "distinct_pairs": off_diagonal}
     return result
 
 
+def _defined(value):
+    """``value`` with NaN (an undefined metric: the orthogonality of a single attractor)
+    as None, so that result.json is strict JSON and results compare with ==."""
+    if isinstance(value, dict):
+        return {k: _defined(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_defined(v) for v in value]
+    return None if isinstance(value, float) and math.isnan(value) else value
+
+
 def quick() -> RegimesConfig:
     """Cases and baselines with 2 seeds and 20 retrieval trials; no grid (~1 minute)."""
-    return RegimesConfig(case_seeds=(0, 1), grid=False, trials=20)
+    return RegimesConfig(case_seeds=(0, 1), train_grid=False, trials=20)
+
+
+ROW_METRICS = (*SAVED, "asymmetry", "norm", "projector_correlation")
+
+
+def member_rows(config: RegimesConfig, folder: RunFolder) -> list[dict]:
+    """Per member (example case, seed) of the stages ``cases`` and ``case balanced paper``:
+    seed, case, evidence, precision, then retrieval, generalization, attractor_count,
+    orthogonality (NaN where undefined), asymmetry, norm ||J||_F and projector_correlation
+    of its learned couplings. (No steps are logged; the grid and baselines have no seed.)"""
+    stages, rows = Stages(folder), []
+    for stage in ("cases", "case balanced paper"):
+        values = stages.values(stage)
+        for i, member in enumerate(STAGES[stage](config)):
+            case = member[0] if stage == "cases" else PAPER
+            rows.append(
+                {"seed": values["seeds"][i], "case": case}
+                | {k: values[k][i] for k in ("evidence", "precision", *ROW_METRICS)}
+            )
+    return rows
+
+
+def gather(config: RegimesConfig, parts: list[RunFolder], folder: RunFolder) -> dict:
+    """The result of the whole config from its chunks (see MemberAxes): the case stages
+    joined seed by seed; the grid and the baselines use no case seed, so every chunk
+    computes them alike and the join takes them whole (the last chunk's copy)."""
+    join_stages(config, parts, folder, lambda c, stage: STAGES[stage](c))
+    return run(config, folder, progress=False)
 
 
 register(
@@ -285,7 +323,7 @@ register(
         quick=quick,
         plot=plot,
         tiny=lambda: RegimesConfig(
-            case_seeds=(0,),
+            case_seeds=(0, 1),
             epochs=40,
             trials=4,
             eval_steps=10,
@@ -293,5 +331,6 @@ register(
             precisions=(0.05, 0.2),
             baseline_norms=(5.0, 20.0),
         ),
+        members=MemberAxes({"seed": "case_seeds"}, member_rows, gather),
     )
 )

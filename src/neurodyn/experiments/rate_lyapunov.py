@@ -31,13 +31,14 @@ import torch
 from neurodyn import rng, tasks
 from neurodyn.analysis.lyapunov import StepDynamics, lyapunov_spectrum
 from neurodyn.config import option, to_dict
-from neurodyn.experiments import Experiment, register
-from neurodyn.experiments._stages import Stages
+from neurodyn.experiments import Experiment, MemberAxes, register
+from neurodyn.experiments._stages import Stages, join_stages
 from neurodyn.experiments.rate_gain import (
     TINY_GRID,
     RateGainConfig,
     ensemble,
     gain_rows,
+    logged_losses,
     plot_curve,
     selected_members,
     stage_weights,
@@ -125,75 +126,87 @@ def max_exponents(
     return spectrum.maximum.mean(1).masked_fill(~finite, float("nan"))
 
 
-def _mean_sd(values: torch.Tensor) -> list[float]:
-    return [float(values.mean()), float(values.std(correction=0))]
+def _mean_sd(values: torch.Tensor, index: dict[float, list[int]]) -> dict[str, list[float]]:
+    """Per gain, the mean and sd of ``values`` over its members ``index[gain]`` (its seeds)."""
+    return {
+        f"{g:g}": [float(values[i].mean()), float(values[i].std(correction=0))]
+        for g, i in index.items()
+    }
 
 
-def _floss(stages, name, config, task, progress) -> tuple[RateWeights, torch.Tensor]:
-    """Every (gain, seed) flossed from its initialisation (stage ``name``), as weights and
-    flossing losses (I, E) of the members: flossing does not depend on their learning rate."""
-    grid = replace(config, learning_rates=(config.flossing_learning_rate,))
-    if not stages.done(name):
-        network, seeds = ensemble(grid, task)
-        weights, losses = train_rate(
-            network,
-            network.init(seeds),
-            task,
-            rule=config.flossing(),
-            iterations=config.flossing_iterations,
-            learning_rate=config.flossing_learning_rate,
-            seeds=seeds,
-            batch_size=config.flossing_batch_size,
-            progress=progress,
-        )
-        stages.save(name, done=True, values={"losses": losses.T.tolist()}, **weights.tensors())
-    pairs = [(gain, seed) for gain, _, seed in grid.members()]
-    index = [pairs.index((gain, seed)) for gain, _, seed in config.members()]
-    weights = RateWeights(*(p[index] for p in stage_weights(stages, name).parameters()))
-    return weights, torch.tensor(stages.values(name)["losses"]).T[:, index]
+def _pairs(config: RateLyapunovConfig) -> RateLyapunovConfig:
+    """The (gain, seed) members of the stages that do not depend on the learning rate."""
+    return replace(config, learning_rates=(config.flossing_learning_rate,))
+
+
+PAIR_STAGES = ("initialisation", "flossing")  # labels of the stages over (gain, seed)
+
+
+def stage_members(config: RateLyapunovConfig, stage: str) -> list[tuple]:
+    """The members of stage ``stage`` in the order of its values (see ``join_stages``):
+    (gain, seed) for :data:`PAIR_STAGES`, else (gain, learning rate, seed)."""
+    if stage in {f"{t} {label}" for t in config.tasks for label in PAIR_STAGES}:
+        return [(g, s) for g, _, s in _pairs(config).members()]
+    return config.members()
+
+
+def _exponents(stages: Stages, name: str, config: RateLyapunovConfig, task) -> torch.Tensor:
+    """lambda_1 per member of ``config`` of stage ``name``'s weights (the initialisation's if
+    it keeps none), measured once and kept in its values: a sweep's join only reads it."""
+    values = stages.values(name) if stages.done(name) else {}
+    if "max_exponent" not in values:
+        network, seeds = ensemble(config, task)
+        trained = f"{name}.recurrent" in stages.tensors
+        weights = stage_weights(stages, name) if trained else network.init(seeds)
+        lengths = {"trajectories": config.lyapunov_trajectories, "trials": config.lyapunov_trials}
+        exponents = max_exponents(network, weights, task, seeds, **lengths).tolist()
+        stages.save(name, done=True, values=values | {"max_exponent": exponents})
+    return torch.tensor(stages.values(name)["max_exponent"], dtype=torch.float64)
+
+
+def _floss(stages: Stages, name: str, pairs: RateLyapunovConfig, task, progress) -> None:
+    """Every (gain, seed) of ``pairs`` flossed from its initialisation: stage ``name``."""
+    network, seeds = ensemble(pairs, task)
+    weights, losses = train_rate(
+        network,
+        network.init(seeds),
+        task,
+        rule=pairs.flossing(),
+        iterations=pairs.flossing_iterations,
+        learning_rate=pairs.flossing_learning_rate,
+        seeds=seeds,
+        batch_size=pairs.flossing_batch_size,
+        progress=progress,
+    )
+    stages.save(name, done=True, values={"losses": losses.T.tolist()}, **weights.tensors())
 
 
 def _task_results(stages: Stages, config: RateLyapunovConfig, task_name: str, progress) -> dict:
-    task = tasks.get(task_name)
-    network, seeds = ensemble(config, task)
-
-    def measure(weights: RateWeights) -> torch.Tensor:
-        return max_exponents(
-            network,
-            weights,
-            task,
-            seeds,
-            trajectories=config.lyapunov_trajectories,
-            trials=config.lyapunov_trials,
-        )
-
-    members = config.members()  # the initialisation does not depend on the learning rate
-    by_seed = {
-        gain: [i for i, m in enumerate(members) if m[:2] == (gain, config.learning_rates[0])]
-        for gain in config.gains
-    }
-    before = measure(network.init(seeds))
-    result = {
-        "max_exponent_before": {f"{g:g}": _mean_sd(before[i]) for g, i in by_seed.items()},
-        "max_exponent_after": {},
-        "learning_rate": {},
-    }
+    task, pairs = tasks.get(task_name), _pairs(config)
+    members = stage_members(config, f"{task_name} flossing")
+    by_gain = {gain: [i for i, m in enumerate(members) if m[0] == gain] for gain in config.gains}
+    before = _exponents(stages, f"{task_name} initialisation", pairs, task)
+    result = {"max_exponent_before": _mean_sd(before, by_gain), "max_exponent_after": {}}
+    result["learning_rate"] = {}
     for rule in config.rules:
         name = f"{task_name} {rule}"
         values = train_stage(stages, name, config, task, rule, progress)
         selected = selected_members(config, torch.tensor(values["losses"]).T)
-        after = measure(stage_weights(stages, name))
-        result["max_exponent_after"][rule] = {
-            f"{g:g}": _mean_sd(after[i]) for g, (_, i) in selected.items()
-        }
+        result["max_exponent_after"][rule] = _mean_sd(
+            _exponents(stages, name, config, task), {g: i for g, (_, i) in selected.items()}
+        )
         result["learning_rate"][rule] = {f"{g:g}": lr for g, (lr, _) in selected.items()}
-    flossed, losses = _floss(stages, f"{task_name} flossing", config, task, progress)
-    exponents = measure(flossed)
+    name = f"{task_name} flossing"
+    if not stages.done(name):
+        _floss(stages, name, pairs, task, progress)
+    losses = torch.tensor(stages.values(name)["losses"]).T
     flossing = {
-        "max_exponent_flossed": {f"{g:g}": _mean_sd(exponents[i]) for g, i in by_seed.items()},
-        "loss_first": {f"{g:g}": _mean_sd(losses[0, i]) for g, i in by_seed.items()},
-        "loss_last": {f"{g:g}": _mean_sd(losses[-1, i]) for g, i in by_seed.items()},
+        "max_exponent_flossed": _mean_sd(_exponents(stages, name, pairs, task), by_gain),
+        "loss_first": _mean_sd(losses[0], by_gain),
+        "loss_last": _mean_sd(losses[-1], by_gain),
     }
+    index = [members.index((gain, seed)) for gain, _, seed in config.members()]
+    flossed = RateWeights(*(p[index] for p in stage_weights(stages, name).parameters()))
     for label, initial in (("eprop", None), ("eprop after flossing", flossed)):
         name = f"{task_name} {label}"
         values = train_stage(stages, name, config, task, "eprop", progress, initial=initial)
@@ -271,12 +284,8 @@ def _plot_exponents(result: dict, folder: RunFolder) -> None:
             _errorbars(ax, task_runs["max_exponent_before"], label="before training")
             _errorbars(ax, task_runs["max_exponent_after"][rule], label="after training")
             if prototype:
-                ax.plot(
-                    [float(g) for g in prototype],
-                    list(prototype.values()),
-                    "k:",
-                    label="spec prototype (before)",
-                )
+                gains = [float(g) for g in prototype]
+                ax.plot(gains, list(prototype.values()), "k:", label="spec prototype (before)")
             ax.axhline(0, color="grey", lw=0.8)
             ax.set_xlabel("gain")
             ax.set_title(f"{task_name} {rule}")
@@ -307,6 +316,56 @@ def _plot_flossing(result: dict, folder: RunFolder) -> None:
     folder.save_figure(fig, "flossing.png")
 
 
+# Member axes of a sweep. Not the rule: the flossing stages do not depend on it, so every
+# rule's chunk would train them again, and its longest chunk would take as long as all rules.
+AXES = {"task": "tasks", "gain": "gains", "learning_rate": "learning_rates", "seed": "seeds"}
+
+
+def member_rows(config: RateLyapunovConfig, folder: RunFolder) -> list[dict]:
+    """Per task, member (gain, learning rate, seed) and ``stage``, in the order they run:
+    ``initialisation`` (``iteration`` 0, ``max_exponent`` lambda_1 before training); each
+    rule, ``eprop`` and ``eprop after flossing``, per logged window the running-mean ``loss``
+    at the window's last ``iteration``, the last window with the test ``accuracy`` (as
+    ``rate-gain``) and, for the rules, lambda_1 after training; ``flossing``, the flossing
+    ``loss`` of every iteration, the last with lambda_1 of the flossed weights. The (gain,
+    seed) stages give each learning rate the rows of its pair."""
+    stages, rows = Stages(folder), []
+    labels = ["initialisation", *config.rules, "flossing"]
+    labels += [label for label in ("eprop", "eprop after flossing") if label not in labels]
+    for task_name in config.tasks:
+        pairs = stage_members(config, f"{task_name} flossing")
+        for i, (gain, lr, seed) in enumerate(config.members()):
+            member = {"task": task_name, "gain": gain, "learning_rate": lr, "seed": seed}
+            for label in labels:
+                values = stages.values(f"{task_name} {label}")
+                index = pairs.index((gain, seed)) if label in PAIR_STAGES else i
+                window = 1 if label == "flossing" else config.log_every
+                rows += [member | {"stage": label} | row for row in _rows(values, index, window)]
+    return rows
+
+
+def _rows(values: dict, index: int, window: int) -> list[dict]:
+    """Rows of member ``index`` of a stage's values: per window of ``window`` iterations the
+    running-mean loss (one row at iteration 0 where the stage trains nothing), the last
+    with the member's lambda_1 and accuracy where the stage keeps them."""
+    rows = [{"iteration": 0}]
+    if "losses" in values:
+        losses = logged_losses(torch.tensor(values["losses"][index])[:, None], window)[:, 0]
+        rows = [{"iteration": (w + 1) * window, "loss": v} for w, v in enumerate(losses.tolist())]
+    if "max_exponent" in values:
+        rows[-1]["max_exponent"] = values["max_exponent"][index]
+    for key, value in values.get("accuracy", {}).items():
+        rows[-1]["accuracy" if key == "all" else f"accuracy {key}"] = value[index]
+    return rows
+
+
+def gather(config: RateLyapunovConfig, parts: list[RunFolder], folder: RunFolder) -> dict:
+    """The result of the whole config from its chunks' stages (see MemberAxes): their
+    lambda_1 are joined with the stages, so only the selection and means are computed."""
+    join_stages(config, parts, folder, stage_members)
+    return run(config, folder, progress=False)
+
+
 register(
     Experiment(
         "rate-lyapunov",
@@ -335,5 +394,6 @@ register(
             lyapunov_trials=4,
             flossing_batch_size=8,
         ),
+        members=MemberAxes(AXES, member_rows, gather),
     )
 )

@@ -51,6 +51,10 @@ def _pairs(entries: list[str], flag: str) -> dict[str, str]:
 
 
 def _executor(args: argparse.Namespace, table: dict) -> Local | Slurm:
+    """The executor of the flags, over those of ``table`` (a sweep file's [executor], or
+    what a resumed sweep last ran on), whose kind they keep unless --executor changes it."""
+    if args.executor not in (None, table.get("kind", "local")):
+        table = {}
     options = {k: v for k, v in table.items() if k != "kind"}
     given = {k: v for k, v in vars(args).items() if k in _OPTIONS - {"sbatch"}}
     options |= {k: v for k, v in given.items() if v is not None}
@@ -129,7 +133,7 @@ def main(argv: list[str]) -> int:
         args = parser.parse_args(argv[1:])
         folder = SweepFolder(args.folder)
         sweep = folder.read()
-        return _report(folder, sweep, _executor(args, {}), args, printable)
+        return _report(folder, sweep, _executor(args, folder.read_executor()), args, printable)
     if argv[:1] in (["-h"], ["--help"]):
         print(__doc__.split("\n\n")[1])
         return 0
@@ -161,6 +165,7 @@ def main(argv: list[str]) -> int:
 
 
 def _report(folder: SweepFolder, sweep: Sweep, executor, args, printable) -> int:
+    folder.write_executor(executor)
     chunks = sweep.chunks()
     print(
         f"neurodyn sweep {sweep.experiment} -> {printable(str(folder.path))}: "

@@ -15,7 +15,7 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from tqdm.auto import tqdm
 
@@ -40,6 +40,7 @@ class Local:
     """Chunks on this machine: in this process (``workers=1``) or ``workers`` processes."""
 
     workers: int = 1
+    kind: ClassVar[str] = "local"
 
     def __post_init__(self) -> None:
         cpus = len(os.sched_getaffinity(0))
@@ -71,6 +72,7 @@ class Slurm:
     array_parallelism: int = 256
     max_requeues: int = 3
     sbatch: dict[str, str] = field(default_factory=dict)
+    kind: ClassVar[str] = "slurm"
 
     def parameters(self) -> dict[str, Any]:
         """submitit ``SlurmExecutor.update_parameters`` arguments."""

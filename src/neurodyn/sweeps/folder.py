@@ -16,6 +16,7 @@ the chunks' own files, so a sweep can be gathered, shown and resumed at any time
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -168,6 +169,16 @@ class SweepFolder:
         if not isinstance(rows, list):
             raise ValueError(f"{self.done(key)} holds no list of rows; delete it to rerun")
         return rows
+
+    def write_executor(self, executor) -> None:
+        """Remember the executor a sweep last ran on (``--resume`` reuses it)."""
+        write_json(
+            self.path / "executor.json", {"kind": executor.kind} | dataclasses.asdict(executor)
+        )
+
+    def read_executor(self) -> dict:
+        path = self.path / "executor.json"
+        return read_json_object(path) if path.is_file() else {}
 
     def write_done(self, key: str, rows: list[dict]) -> None:
         write_json(self.done(key), {"rows": rows})
