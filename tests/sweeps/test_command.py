@@ -71,7 +71,9 @@ def test_bad_sweeps_get_one_line(neurodyn, tmp_path, args, names):  # noqa: F811
 def test_sweep_errors_about_experiments_and_folders(neurodyn, tmp_path):  # noqa: F811
     one_line_error(neurodyn("sweep"), "needs an experiment name")
     one_line_error(neurodyn("sweep", "nonsense"), "nonsense")
-    one_line_error(neurodyn("sweep", "free-energy-orthogonal"), "declares no member axes", "rate-gain")
+    one_line_error(
+        neurodyn("sweep", "free-energy-orthogonal"), "declares no member axes", "rate-gain"
+    )
     one_line_error(neurodyn("sweep", "--resume", tmp_path), "holds no sweep")
     (tmp_path / "mine.txt").write_text("keep me")
     one_line_error(neurodyn("sweep", "rate-gain", *TINY, "--out", tmp_path), "not empty")

@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
+import signal
 import subprocess
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -16,7 +19,6 @@ from neurodyn import sweeps
 from neurodyn.config import from_dict, to_dict
 from neurodyn.experiments import rate_gain
 from neurodyn.runs import RunFolder
-from neurodyn.sweeps.folder import chunk_key
 from tests.slurm_cluster import slurm_cluster  # noqa: F401  (the fixture, used by name)
 
 submitit = pytest.importorskip("submitit", reason="the SLURM executor needs neurodyn[slurm]")
@@ -27,11 +29,11 @@ SLURM = sweeps.Slurm(partition="debug", time_minutes=60)
 TINY = rate_gain.RateGainConfig(
     **rate_gain.TINY_GRID | {"gains": (0.5, 1.0), "seeds": (0, 1)}, tasks=("romo",)
 )  # 2 rules x 2 gains x 2 seeds: 4 chunks of 2
-# Chunks of one member, long enough (a few seconds per stage) to be killed or preempted.
+# Chunks of one task and its two rule stages (a few seconds each): killed or preempted in
+# the second stage, once the first one's checkpoint is on disk.
 LONG = rate_gain.RateGainConfig(
-    **rate_gain.TINY_GRID | {"gains": (0.5, 1.0), "seeds": (0, 1), "iterations": 1500},
-    tasks=("romo",),
-    rules=("bptt",),
+    **rate_gain.TINY_GRID | {"gains": (1.0,), "iterations": 2000},
+    tasks=("romo", "decision", "match-sample"),
 )
 WAIT = 240  # seconds: the longest any sweep here may take
 
@@ -61,6 +63,31 @@ def running_job(path, sweep, condition=lambda key: True) -> tuple[str, str]:
                     return key, job
         time.sleep(0.5)
     raise AssertionError(f"no chunk of {path} ran within {WAIT} s")
+
+
+def worker_pids(job: str) -> list[int]:
+    """The PIDs of the Python processes that run array task ``job`` (``ARRAY_TASK``), not
+    the srun that started them."""
+    array, task = job.split("_")
+    wanted = {f"SLURM_ARRAY_JOB_ID={array}".encode(), f"SLURM_ARRAY_TASK_ID={task}".encode()}
+    pids = []
+    for proc in Path("/proc").iterdir():
+        try:
+            command = (proc / "cmdline").read_bytes()
+            environ = set((proc / "environ").read_bytes().split(b"\0"))
+        except OSError:  # not a process, or it ended
+            continue
+        python = Path(command.split(b"\0")[0].decode()).name.startswith("python")
+        if python and b"submitit.core._submit" in command and wanted <= environ:
+            pids.append(int(proc.name))
+    assert pids, f"no process of job {job}"
+    return pids
+
+
+def in_second_stage(folder: sweeps.SweepFolder, key: str) -> bool:
+    """Whether chunk ``key`` has saved its first stage and is not done."""
+    checkpoint = folder.chunk(key) / "checkpoint.safetensors"
+    return checkpoint.is_file() and not folder.done(key).exists()
 
 
 def finished(thread: threading.Thread, outcome: dict) -> tuple[dict, dict | None]:
@@ -107,18 +134,17 @@ def test_a_slurm_sweep_equals_the_local_one_and_a_rerun_submits_nothing(tmp_path
 
 
 def test_a_killed_array_task_costs_only_its_chunk(tmp_path):
-    path, sweep = tmp_path / "sweep", sweeps.Sweep("rate-gain", to_dict(LONG), 1)
+    path, sweep = tmp_path / "sweep", sweeps.Sweep("rate-gain", to_dict(LONG), 2)
     folder = sweeps.SweepFolder(path)
     thread, outcome = in_background(path, sweep)
-    key, job = running_job(path, sweep)
-    time.sleep(2)  # past the imports: training
-    assert not folder.done(key).exists()
-    subprocess.run(["scancel", "--full", "--signal=KILL", job], check=True, timeout=30)
+    key, job = running_job(path, sweep, lambda k: in_second_stage(folder, k))
+    for pid in worker_pids(job):  # as the kernel's OOM killer would
+        os.kill(pid, signal.SIGKILL)
     failures, result = finished(thread, outcome)
     assert list(failures) == [key] and result is None
     assert f"job {job}" in failures[key]
     status = folder.status(sweep)
-    assert status[key] == "failed" and list(status.values()).count("done") == 3
+    assert status[key] == "failed" and list(status.values()).count("done") == 2
     kept = {k: folder.done(k).stat().st_mtime_ns for k, s in status.items() if s == "done"}
     before = json.loads((path / "jobs.json").read_text())
 
@@ -131,17 +157,21 @@ def test_a_killed_array_task_costs_only_its_chunk(tmp_path):
 
 
 def test_a_preempted_chunk_requeues_and_resumes_from_its_checkpoint(tmp_path):
-    config = dataclasses.replace(
-        LONG, gains=(0.5,), seeds=(0,), rules=("bptt", "eprop"), iterations=3000
-    )  # one chunk of two stages
+    config = dataclasses.replace(LONG, tasks=("romo",))
     path, sweep = tmp_path / "sweep", sweeps.Sweep("rate-gain", to_dict(config), 2)
-    (key,) = [chunk_key("rate-gain", c) for c in sweep.chunks()]
+    (key,) = sweep.keyed()
     folder = sweeps.SweepFolder(path)
     thread, outcome = in_background(path, sweep)
-    checkpoint = folder.chunk(key) / "checkpoint.safetensors"
-    _, job = running_job(path, sweep, lambda _: checkpoint.is_file())  # the first stage is saved
-    submitit.SlurmJob(folder=str(folder.logs), job_id=job)._interrupt()  # SIGTERM, then USR2
+    _, job = running_job(path, sweep, lambda k: in_second_stage(folder, k))
+    subprocess.run(["scancel", "--signal=USR2", job], check=True, timeout=30)  # preemption
     failures, result = finished(thread, outcome)
     assert failures == {} and result is not None
     assert f"{key} interrupted, requeued" in (path / "requeued.log").read_text()
     assert folder.rows(key) == uninterrupted_rows(tmp_path, sweep, key), "numbers differ"
+
+
+def test_a_refused_submission_is_one_clear_error(tmp_path):
+    sweep = sweeps.Sweep("rate-gain", to_dict(TINY), 2)
+    with pytest.raises(ValueError, match="sbatch refused the jobs: .*[Pp]artition"):
+        sweeps.run_sweep(tmp_path, sweep, sweeps.Slurm(partition="nowhere"), False)
+    assert sweeps.SweepFolder(tmp_path).status(sweep) == dict.fromkeys(sweep.keyed(), "missing")

@@ -7,16 +7,20 @@ the metric rows (``metrics.csv``) and rewrites ``result.json`` from them, so tha
 half-finished run can be drawn; a resumed run continues from the last saved epoch and ends
 with the numbers of an uninterrupted run. :func:`accuracy_summary` condenses one member's
 rows into final and best-epoch accuracies (the thesis reports the best epoch, spec 3.2).
+:func:`member_axes` lets ``neurodyn sweep`` split such an ensemble into chunks and join
+their metric rows member by member (:class:`~neurodyn.experiments.MemberAxes`).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import inspect
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from neurodyn.config import Config, option
+from neurodyn.config import Config, from_dict, option
+from neurodyn.experiments import MemberAxes
 from neurodyn.networks.binary import DYNAMICS, BinarySteeringNetwork, SteeringWeights
 from neurodyn.rules.steering import SteeringRule
 from neurodyn.runs import RunFolder
@@ -245,8 +249,7 @@ def train_in_folder(
         folder.save_checkpoint(
             {**current.tensors(), **streams.state()}, {"epoch": metrics.epoch, "rows": rows}
         )
-        folder.write_metrics(rows)
-        folder.write_result(summarise(config, rows))
+        write_rows(config, rows, folder, summarise)
 
     if start < config.epochs:
         train(
@@ -265,6 +268,12 @@ def train_in_folder(
         )
     # metrics.csv and result.json as the checkpoint says (a run killed between writing its
     # last checkpoint and these files is made whole here)
+    return write_rows(config, rows, folder, summarise)
+
+
+def write_rows(config, rows: list[dict], folder: RunFolder, summarise: Callable) -> dict:
+    """``rows`` to ``metrics.csv`` and ``summarise(config, rows)`` to ``result.json``;
+    returns the result."""
     folder.write_metrics(rows)
     result = summarise(config, rows)
     folder.write_result(result)
@@ -285,3 +294,73 @@ def accuracy_summary(rows: list[dict], name: str) -> dict:
         "best_train_accuracy": max(float(r["train_accuracy"]) for r in mine),
         "final_test_unstable_fraction": float(last["test_unstable_fraction"]),
     }
+
+
+def member_axes(
+    axes: dict[str, str], summarise: Callable, keys: Sequence[str] | None = None
+) -> MemberAxes:
+    """The :class:`~neurodyn.experiments.MemberAxes` of a steering experiment trained by
+    :func:`train_in_folder` with ``summarise``: ``axes`` as declared, ``keys`` naming the
+    entries of each member of ``config.members()`` in its table rows (default: the axes)."""
+    return MemberAxes(
+        axes,
+        functools.partial(member_rows, keys=tuple(axes if keys is None else keys)),
+        functools.partial(join_rows, summarise=summarise),
+    )
+
+
+def member_rows(config, folder: RunFolder, keys: tuple[str, ...]) -> list[dict]:
+    """The tidy rows of a finished run: per member (in ``config.members()`` order) and
+    epoch, the member's values under ``keys``, the epoch and the metrics of ``metrics.csv``
+    (its name and the wall-clock seconds left out; an empty entry is None)."""
+    return [
+        dict(zip(keys, member, strict=True))
+        | {
+            key: int(value) if key == "epoch" else float(value) if value else None
+            for key, value in row.items()
+            if key not in ("member", "seconds")
+        }
+        for member, rows in _logged(config, folder).items()
+        for row in rows
+    ]
+
+
+def join_rows(config, parts: Sequence[RunFolder], folder: RunFolder, summarise: Callable) -> dict:
+    """``MemberAxes.gather``: write into ``folder`` the ``metrics.csv`` and ``result.json``
+    of ``config`` from the finished run folders ``parts`` of its chunks, without training.
+
+    Every member's rows (renamed to its name in ``config``) come in the order of
+    :func:`train_in_folder`, per epoch every member, and the result (means over seeds
+    included) is summarised from the whole config; weights stay in the chunks' folders.
+    """
+    logged: dict[tuple, list[dict]] = {}
+    for part in parts:
+        logged |= _logged(from_dict(type(config), part.config), part)
+    names = dict(zip(config.members(), config.member_names(), strict=True))
+    missing = [
+        name for member, name in names.items() if len(logged.get(member, ())) != config.epochs + 1
+    ]
+    if missing:
+        raise ValueError(
+            f"the chunks do not hold the rows of epochs 0 .. {config.epochs} of members {missing}"
+        )
+    rows = [
+        logged[member][epoch] | {"member": name}
+        for epoch in range(config.epochs + 1)
+        for member, name in names.items()
+    ]
+    return write_rows(config, rows, folder, summarise)
+
+
+def _logged(config, folder: RunFolder) -> dict[tuple, list[dict]]:
+    """Member of ``config`` -> its rows of ``folder``'s ``metrics.csv``, in epoch order."""
+    members = dict(zip(config.member_names(), config.members(), strict=True))
+    logged = {member: [] for member in members.values()}
+    for row in folder.read_metrics():
+        if row["member"] not in members:
+            raise ValueError(
+                f"{folder.path}: metrics.csv names a member {row['member']!r} "
+                "that its config does not hold"
+            )
+        logged[members[row["member"]]].append(row)
+    return logged

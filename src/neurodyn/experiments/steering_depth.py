@@ -34,6 +34,10 @@ a GPU run, or narrow the grids.
 
 ``run`` writes ``metrics.csv`` (accuracies per member and epoch) and ``result.json`` after
 every epoch; ``plot`` draws ``substitution.png`` and ``phase_diagram.png`` from result.json.
+``neurodyn sweep`` splits the members along lambda_x and seed (the member axes), each chunk
+training every (J_D, lambda) point of both sweeps: these points are a union of two grids,
+not a product of config fields, so they cannot be split into configs; the chunks' metric
+rows are joined member by member.
 """
 
 from __future__ import annotations
@@ -51,6 +55,7 @@ from neurodyn.experiments._steering_training import (
     SteeringRuleFields,
     accuracy_summary,
     check_train_sweeps,
+    member_axes,
     shared_fields,
     shared_option,
     train_in_folder,
@@ -73,6 +78,8 @@ PAPER = {
     },
 }
 LOW_LAMBDA, HIGH_LAMBDA = 1.0, 3.0  # the headline's "lambda <= 1 fails, lambda >= 3 works"
+AXES = {"input_strength": "input_strengths", "seed": "seeds"}  # member axes of neurodyn sweep
+MEMBER_KEYS = ("self_coupling", "ferromagnetic_strength", "input_strength", "seed")
 
 
 @dataclass(frozen=True)
@@ -381,5 +388,6 @@ register(
         plot=plot,
         tiny=tiny,
         quick=quick,
+        members=member_axes(AXES, summarise, MEMBER_KEYS),
     )
 )

@@ -12,7 +12,8 @@ lambda_internal = 0 and no feedback the hidden state is sign(W_in x) after the f
 sweep whatever the budget, so sharing the full model's sweep budget changes nothing.
 
 ``run`` writes ``metrics.csv`` (accuracies per member and epoch) and ``result.json`` after
-every epoch; ``plot`` draws ``accuracy.png`` from those two files.
+every epoch; ``plot`` draws ``accuracy.png`` from those two files. ``neurodyn sweep``
+splits the members along (model, seed) and joins the chunks' metric rows.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from neurodyn.experiments._steering_training import (
     SteeringRuleFields,
     accuracy_summary,
     check_train_sweeps,
+    member_axes,
     shared_option,
     train_in_folder,
 )
@@ -79,6 +81,7 @@ RULE_MEMBER_FIELDS = (
     "input_learning_rate",
     "readout_learning_rate",
 )
+AXES = {"model": "models", "seed": "seeds"}  # member axes of neurodyn sweep
 
 
 @dataclass(frozen=True)
@@ -305,6 +308,7 @@ register(
         plot=plot,
         tiny=tiny,
         quick=quick,
+        members=member_axes(AXES, summarise),
     )
 )
 for baseline in ("random-features", "reservoir"):
@@ -317,6 +321,9 @@ for baseline in ("random-features", "reservoir"):
             summary,
             plot=plot,
             tiny=lambda baseline=baseline: replace(tiny(), models=(baseline,)),
+            members=member_axes(
+                AXES, functools.partial(summarise, experiment=f"{baseline}-emnist")
+            ),
             defaults={"models": (baseline,)},
         )
     )

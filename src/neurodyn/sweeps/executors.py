@@ -139,8 +139,6 @@ def _jobs(executor, folder: SweepFolder, sweep: Sweep, todo: list[dict], bar: _P
     """Submit the chunks through submitit and poll their files and states until each
     job has ended; a job that ended without a result is failed, with submitit's reason."""
     submitit = _submitit()
-    from neurodyn.sweeps.jobs import ChunkJob
-
     keys = [chunk_key(sweep.experiment, c) for c in todo]
     running: dict[str, Any] = {}
     if isinstance(executor, Slurm):
@@ -151,6 +149,19 @@ def _jobs(executor, folder: SweepFolder, sweep: Sweep, todo: list[dict], bar: _P
         start = _local_submitter(submitit, executor, folder)
         limit = executor.workers
     waiting = [(k, c) for k, c in zip(keys, todo, strict=True) if k not in running]
+    try:
+        return _poll(folder, start, limit, running, waiting, bar)
+    except KeyboardInterrupt:
+        if isinstance(executor, Local):  # local jobs would outlive this process
+            for job in running.values():
+                job.cancel(check=False)
+        raise
+
+
+def _poll(folder, start, limit: int, running: dict, waiting: list, bar: _Progress) -> dict:
+    """Start waiting chunks while fewer than ``limit`` run, until every job has ended."""
+    from neurodyn.sweeps.jobs import ChunkJob
+
     slots = {key: index for index, key in enumerate(running)}
     failures: dict[str, str] = {}
     while waiting or running:
@@ -172,7 +183,13 @@ def _jobs(executor, folder: SweepFolder, sweep: Sweep, todo: list[dict], bar: _P
             finished += 1
             if not folder.done(key).is_file():
                 failures[key] = _failure(folder, key, job)
-        bar.show(finished, running=len(running), pending=len(waiting), failed=len(failures))
+        queued = sum(job.state.upper() == "PENDING" for job in running.values())
+        bar.show(
+            finished,
+            running=len(running) - queued,
+            pending=len(waiting) + queued,
+            failed=len(failures),
+        )
         if running:
             time.sleep(POLL_SECONDS)
     return failures
@@ -210,10 +227,14 @@ def _slurm_submitter(submitit, executor: Slurm, folder: SweepFolder) -> Callable
     experiment = folder.read().experiment
 
     def start(calls):
-        with jobs.batch():  # one job array
-            submitted = [
-                jobs.submit(job, str(folder.path), experiment, config) for job, config, _ in calls
-            ]
+        try:
+            with jobs.batch():  # one job array
+                submitted = [
+                    jobs.submit(job, str(folder.path), experiment, config)
+                    for job, config, _ in calls
+                ]
+        except submitit.core.utils.FailedJobError as error:  # sbatch's own message
+            raise ValueError(f"sbatch refused the jobs: {' '.join(str(error).split())}") from None
         return submitted
 
     return start
