@@ -60,6 +60,13 @@ def test_a_sweep_file_sets_grid_config_and_executor(neurodyn, tmp_path):  # noqa
         (["--executor", "slurm"], ["--chunk-size or --chunks"]),
         (["--partition", "gpu"], ["['partition'] do not apply to the local executor"]),
         (["--workers", "100000"], ["--workers must lie in"]),
+        (
+            ["--executor", "slurm", "--chunks", "2", "--cpus-per-task", "0"],
+            ["--cpus-per-task", ">= 1"],
+        ),
+        (["--executor", "slurm", "--chunks", "2", "--time", "-5"], ["--time must be", ">= 1"]),
+        (["--executor", "slurm", "--chunks", "2", "--mem-gb", "0"], ["--mem-gb must be"]),
+        (["--executor", "slurm", "--chunks", "2", "--workers", "2"], ["['workers'] do not apply"]),
     ],
 )
 def test_bad_sweeps_get_one_line(neurodyn, tmp_path, args, names):  # noqa: F811

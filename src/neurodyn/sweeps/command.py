@@ -87,9 +87,10 @@ _OPTIONS = {
 }
 
 
-def _sweep(name: str, args: argparse.Namespace, file: dict) -> Sweep:
+def _sweep(name: str, args: argparse.Namespace, file: dict, executor: Local | Slurm) -> Sweep:
     """The sweep's whole config: the defaults, then --config, the file's [config], the
-    field flags and the grid (the file's, then --grid); and its chunk size."""
+    field flags and the grid (the file's, then --grid); and its chunk size (by default, one
+    chunk per local worker)."""
     from neurodyn.cli import _config_file
 
     experiment = experiments.get(name)
@@ -116,10 +117,10 @@ def _sweep(name: str, args: argparse.Namespace, file: dict) -> Sweep:
     if size is not None and chunks is not None:
         raise ValueError("give --chunk-size or --chunks, not both")
     if size is None:
-        if chunks is None and args.executor == "slurm":
+        if chunks is None and isinstance(executor, Slurm):
             raise ValueError("give --chunk-size or --chunks: how many members each job holds")
         probe = Sweep(name, config, 1)  # checks the member axes
-        size = chunk_size_for(probe.grid(), chunks or (args.workers or 1))
+        size = chunk_size_for(probe.grid(), chunks or executor.workers)
     return Sweep(name, config, size)
 
 
@@ -157,8 +158,8 @@ def main(argv: list[str]) -> int:
     add_arguments(parser, experiment.make_config())
     args = parser.parse_args(argv[1:])
     file = _config_file(args.sweep) if args.sweep else {}
-    sweep = _sweep(name, args, file)
     executor = _executor(args, file.get("executor", {}))
+    sweep = _sweep(name, args, file, executor)
     folder = SweepFolder(args.out or Path("runs") / f"sweep-{name}")
     folder.start(sweep)
     return _report(folder, sweep, executor, args, printable)

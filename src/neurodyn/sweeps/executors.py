@@ -74,13 +74,27 @@ class Slurm:
     sbatch: dict[str, str] = field(default_factory=dict)
     kind: ClassVar[str] = "slurm"
 
+    def __post_init__(self) -> None:
+        for name, low in (("time_minutes", 1), ("cpus_per_task", 1), ("gpus", 0),
+                          ("array_parallelism", 1), ("max_requeues", 0)):  # fmt: skip
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                flag = "--time" if name == "time_minutes" else f"--{name.replace('_', '-')}"
+                raise ValueError(f"{flag} must be an integer >= {low}, got {value!r}")
+        if self.mem_gb is not None and not (
+            isinstance(self.mem_gb, int | float) and self.mem_gb > 0
+        ):
+            raise ValueError(f"--mem-gb must be a number > 0, got {self.mem_gb!r}")
+        if not all(isinstance(v, str | int | float) for v in self.sbatch.values()):
+            raise ValueError(f"sbatch options must be names = values, got {self.sbatch!r}")
+
     def parameters(self) -> dict[str, Any]:
         """submitit ``SlurmExecutor.update_parameters`` arguments."""
         parameters: dict[str, Any] = {
             "time": self.time_minutes,
             "cpus_per_task": self.cpus_per_task,
             "array_parallelism": self.array_parallelism,
-            "additional_parameters": dict(self.sbatch),
+            "additional_parameters": {k: str(v) for k, v in self.sbatch.items()},
         }
         if self.partition:
             parameters["partition"] = self.partition
