@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install neurodyn (editable) with its test tools. Where no PyTorch is installed yet, the
-# CPU build is installed first, so that the requirement torch>=2.3 does not pull a
+# CPU build is installed first, so that the requirement torch>=2.4 does not pull a
 # multi-GB CUDA build: on machines whose pip is configured with a local wheel folder
 # (find-links) `torch==2.13.0` comes from there; elsewhere set NEURODYN_TORCH_INDEX to
 # PyTorch's CPU index (https://download.pytorch.org/whl/cpu) or install torch yourself.

@@ -1,6 +1,6 @@
 """Tasks and data sets; trial-based tasks are registered by name (:func:`get`)."""
 
-from neurodyn.tasks import decision, romo  # noqa: F401  (they register their tasks)
+from neurodyn.tasks import decision, flipflop, romo  # noqa: F401  (they register their tasks)
 from neurodyn.tasks._base import ClassificationData as ClassificationData
 from neurodyn.tasks._base import TrialBatch as TrialBatch
 from neurodyn.tasks._base import TrialSampling as TrialSampling

@@ -1,0 +1,102 @@
+"""Fixed points of an ensemble of 32 rate RNNs at once against one network at a time.
+
+    python benchmarks/fixed_points.py [--iterations 500] [--rounds 4] [--device cpu|cuda]
+
+32 leaky ReLU rate networks (N = 64, gain 1.5, alpha = 0.5, float32, three input channels
+held at a constant x* per member) and K = 128 candidates each, sampled from 16 trials of
+50 steps around x* plus noise of scale 0.1. The ensemble runs :func:`find_fixed_points`
+once on all (E, K, N) candidates; the baseline calls it for one member at a time (E = 1),
+the same optimisation, for the same ``--iterations`` Adam steps (``stop_q = 0``: no
+candidate stops early), so that both sides do the same arithmetic. The two sides alternate
+in ``--rounds`` rounds (the ensemble, then 1 / rounds of the members one by one), so that
+both see the machine in the same states. Prints the ratio of member-iterations per second,
+ensemble over loop (target >= 10), with the range of the rounds' own ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import torch
+
+from neurodyn.analysis.lyapunov import StepDynamics
+from neurodyn.analysis.slow_points import find_fixed_points, sample_initial_states
+from neurodyn.networks.rate import LeakyRateNetwork, RateWeights
+
+MEMBERS, HIDDEN, INPUTS, CANDIDATES = 32, 64, 3, 128
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--iterations", type=int, default=500, help="Adam steps per search")
+    parser.add_argument("--rounds", type=int, default=4, help="alternations of the two sides")
+    parser.add_argument("--device", default="cpu")
+    args = parser.parse_args()
+    device = torch.device(args.device)
+    network = LeakyRateNetwork(
+        INPUTS, HIDDEN, 1, ensemble_size=MEMBERS, gain=1.5, alpha=0.5, device=device
+    )
+    seeds = list(range(MEMBERS))
+    weights = network.init(seeds)
+    generator = torch.Generator().manual_seed(0)
+    drive = torch.randn(MEMBERS, INPUTS, generator=generator).to(device)
+    noise = torch.randn(MEMBERS, 16, 50, INPUTS, generator=generator).to(device)
+    _, hidden = network.run(weights, drive[:, None, None] + 0.5 * noise)
+    start = sample_initial_states(hidden, CANDIDATES, noise_scale=0.1, seed=seeds)
+    single = LeakyRateNetwork(INPUTS, HIDDEN, 1, alpha=0.5, device=device)
+    members = [
+        StepDynamics.of_network(single, RateWeights(*(p[e : e + 1] for p in weights.parameters())))
+        for e in range(MEMBERS)
+    ]
+    options = {"max_iterations": args.iterations, "stop_q": 0.0}
+
+    def synchronise():
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+
+    def ensemble():
+        found = find_fixed_points(
+            StepDynamics.of_network(network, weights), start, drive, **options
+        )
+        synchronise()
+        return found
+
+    def loop(indices):
+        counts = [
+            int(find_fixed_points(members[e], start[e : e + 1], drive[e], **options).count[0])
+            for e in indices
+        ]
+        synchronise()
+        return counts
+
+    threads = torch.get_num_threads()
+    print(
+        f"torch {torch.__version__} on {device} ({threads} threads); {MEMBERS} networks x "
+        f"{CANDIDATES} candidates x {args.iterations} iterations x {args.rounds} rounds"
+    )
+    ensemble()  # warm-up
+    together, apart, counts = [], [], {}
+    for part in range(args.rounds):
+        begin = time.perf_counter()
+        found = ensemble()
+        together.append(time.perf_counter() - begin)
+        indices = range(part, MEMBERS, args.rounds)
+        begin = time.perf_counter()
+        counts.update(zip(indices, loop(indices), strict=True))
+        apart.append(time.perf_counter() - begin)
+    same = [counts[e] for e in range(MEMBERS)] == found.count.tolist()
+    labels = [label for member in found.labels for label in member]
+    kinds = {kind: labels.count(kind) for kind in ("stable", "saddle", "unstable")}
+    print(f"  points found: {len(labels)} {kinds}; the loop found the same counts: {same}")
+    ratios = [a * args.rounds / t for a, t in zip(apart, together, strict=True)]
+    print(f"  ensemble: {sum(together) / args.rounds:.2f} s per search of all members")
+    print(f"  loop:     {sum(apart):.2f} s per search of all members, one at a time")
+    print(
+        f"  speed-up (target >= 10): {sum(apart) * args.rounds / sum(together):.1f} "
+        f"(rounds {min(ratios):.1f} ... {max(ratios):.1f})"
+    )
+
+
+if __name__ == "__main__":
+    main()
