@@ -36,8 +36,7 @@ def test_a_chunked_sweep_joins_to_the_one_ensemble_run(tmp_path, name):
     assert members(whole.grid()) >= 2, "the tiny config needs two members to split"
     path = tmp_path / "one"
     result = experiment.run(experiment.tiny(), RunFolder(path, config), False)
-    rows = experiment.members.rows(experiment.tiny(), RunFolder.open(path))
-    write_table(path / "table.csv", sweeps.table_rows(name, config, rows))
+    write_table(path / "table.csv", sweeps.run_table(name, RunFolder.open(path)))
     failures, joined = sweeps.run_sweep(tmp_path / "sweep", whole, sweeps.Local(), False)
     assert failures == {} and len(whole.chunks()) >= 2
     assert joined == result

@@ -26,8 +26,7 @@ def one_ensemble(tmp_path_factory):
     """The whole config as one ensemble: its result and its table as CSV text."""
     path = tmp_path_factory.mktemp("one") / "run"
     result = rate_gain.run(CONFIG, RunFolder(path, to_dict(CONFIG)), False)
-    rows = rate_gain.member_rows(CONFIG, RunFolder.open(path))
-    write_table(path / "table.csv", sweeps.table_rows("rate-gain", to_dict(CONFIG), rows))
+    write_table(path / "table.csv", sweeps.run_table("rate-gain", RunFolder.open(path)))
     return result, (path / "table.csv").read_text()
 
 

@@ -99,8 +99,7 @@ def finished(thread: threading.Thread, outcome: dict) -> tuple[dict, dict | None
 def one_ensemble_table(tmp_path, config) -> str:
     path = tmp_path / "one"
     rate_gain.run(config, RunFolder(path, to_dict(config)), False)
-    rows = rate_gain.member_rows(config, RunFolder.open(path))
-    sweeps.gather.write_table(path / "t.csv", sweeps.table_rows("rate-gain", to_dict(config), rows))
+    sweeps.gather.write_table(path / "t.csv", sweeps.run_table("rate-gain", RunFolder.open(path)))
     return (path / "t.csv").read_text()
 
 

@@ -296,17 +296,27 @@ def member_rows(config: RateGainConfig, folder: RunFolder) -> list[dict]:
     for task_name in config.tasks:
         for rule in config.rules:
             values = stages.values(f"{task_name} {rule}")
-            logged = logged_losses(torch.tensor(values["losses"]).T, config.log_every)
             for i, (gain, lr, seed) in enumerate(config.members()):
                 member = {"task": task_name, "rule": rule, "gain": gain}
                 member |= {"learning_rate": lr, "seed": seed}
-                for window, loss in enumerate(logged[:, i].tolist()):
-                    rows.append(member | {"iteration": (window + 1) * config.log_every})
-                    rows[-1]["loss"] = loss
-                rows[-1] |= {
-                    "accuracy" if k == "all" else f"accuracy {k}": v[i]
-                    for k, v in values["accuracy"].items()
-                }
+                rows += [member | row for row in stage_rows(values, i, config.log_every)]
+    return rows
+
+
+def stage_rows(values: dict, index: int, window: int) -> list[dict]:
+    """Rows of member ``index`` of a stage's values: per window of ``window`` iterations the
+    running-mean loss at its last iteration (one row at iteration 0 where the stage trains
+    nothing), the last with the member's lambda_1 and accuracy where the stage keeps them.
+    Each member's windows are averaged on its own, so its rows do not depend on its
+    ensemble."""
+    rows = [{"iteration": 0}]
+    if "losses" in values:
+        losses = logged_losses(torch.tensor(values["losses"][index])[:, None], window)[:, 0]
+        rows = [{"iteration": (w + 1) * window, "loss": v} for w, v in enumerate(losses.tolist())]
+    if "max_exponent" in values:
+        rows[-1]["max_exponent"] = values["max_exponent"][index]
+    for key, value in values.get("accuracy", {}).items():
+        rows[-1]["accuracy" if key == "all" else f"accuracy {key}"] = value[index]
     return rows
 
 

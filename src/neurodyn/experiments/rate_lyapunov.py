@@ -38,9 +38,9 @@ from neurodyn.experiments.rate_gain import (
     RateGainConfig,
     ensemble,
     gain_rows,
-    logged_losses,
     plot_curve,
     selected_members,
+    stage_rows,
     stage_weights,
     train_stage,
 )
@@ -340,22 +340,8 @@ def member_rows(config: RateLyapunovConfig, folder: RunFolder) -> list[dict]:
                 values = stages.values(f"{task_name} {label}")
                 index = pairs.index((gain, seed)) if label in PAIR_STAGES else i
                 window = 1 if label == "flossing" else config.log_every
-                rows += [member | {"stage": label} | row for row in _rows(values, index, window)]
-    return rows
-
-
-def _rows(values: dict, index: int, window: int) -> list[dict]:
-    """Rows of member ``index`` of a stage's values: per window of ``window`` iterations the
-    running-mean loss (one row at iteration 0 where the stage trains nothing), the last
-    with the member's lambda_1 and accuracy where the stage keeps them."""
-    rows = [{"iteration": 0}]
-    if "losses" in values:
-        losses = logged_losses(torch.tensor(values["losses"][index])[:, None], window)[:, 0]
-        rows = [{"iteration": (w + 1) * window, "loss": v} for w, v in enumerate(losses.tolist())]
-    if "max_exponent" in values:
-        rows[-1]["max_exponent"] = values["max_exponent"][index]
-    for key, value in values.get("accuracy", {}).items():
-        rows[-1]["accuracy" if key == "all" else f"accuracy {key}"] = value[index]
+                member["stage"] = label
+                rows += [member | row for row in stage_rows(values, index, window)]
     return rows
 
 

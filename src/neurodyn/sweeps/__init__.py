@@ -17,9 +17,9 @@ import os
 
 from neurodyn.sweeps.executors import Local, Slurm, execute
 from neurodyn.sweeps.folder import Sweep, SweepFolder
-from neurodyn.sweeps.gather import gather_result, gather_table, table_rows
+from neurodyn.sweeps.gather import gather_result, gather_table, run_table, table_rows
 
-__all__ = ["Local", "Slurm", "Sweep", "SweepFolder", "run_sweep", "table_rows"]
+__all__ = ["Local", "Slurm", "Sweep", "SweepFolder", "run_sweep", "run_table", "table_rows"]
 
 
 def run_sweep(

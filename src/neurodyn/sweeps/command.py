@@ -13,6 +13,7 @@ overrides it.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from pathlib import Path
 
@@ -74,17 +75,8 @@ def _executor(args: argparse.Namespace, table: dict) -> Local | Slurm:
         raise ValueError(f"executor options: {error}") from None
 
 
-_OPTIONS = {
-    "workers",
-    "partition",
-    "time_minutes",
-    "cpus_per_task",
-    "mem_gb",
-    "gpus",
-    "array_parallelism",
-    "max_requeues",
-    "sbatch",
-}
+# Every executor option: the fields of the executors (the flags and [executor] keys).
+_OPTIONS = {f.name for cls in (Local, Slurm) for f in dataclasses.fields(cls)}
 
 
 def _sweep(name: str, args: argparse.Namespace, file: dict, executor: Local | Slurm) -> Sweep:

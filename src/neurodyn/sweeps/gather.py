@@ -40,6 +40,14 @@ def table_rows(experiment: str, config: dict, rows: list[dict]) -> list[dict]:
     return sorted(table, key=position)
 
 
+def run_table(experiment: str, folder: RunFolder) -> list[dict]:
+    """The table rows of the finished run folder ``folder`` of ``experiment`` (a chunk's,
+    or a one-ensemble run's of the same config, to compare with a sweep)."""
+    declared = experiments.get(experiment)
+    config = from_dict(declared.config, folder.config)
+    return table_rows(experiment, folder.config, declared.members.rows(config, folder))
+
+
 def _key(value) -> str:
     """Axis values compared by their JSON text (1 and 1.0 are one gain)."""
     return repr(float(value)) if isinstance(value, int | float) else repr(value)
