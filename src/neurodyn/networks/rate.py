@@ -10,6 +10,11 @@ PyTorch ``nn.Linear`` default for input and readout, W_x ~ U(+-1/sqrt(N_in)) and
 w ~ U(+-1/sqrt(N)) (the paper's "standard initialisation"), no biases. Weights are
 stored presynaptic x postsynaptic like every neurodyn network (``f(h) @ recurrent``) and
 carry a leading ensemble axis E; ``gain`` may differ per member.
+
+Biological constraints, off by default and each one per member: Dale's law and
+connectivity masks as a parameterisation of the recurrent weights, W_eff = |W~| S or
+W~ M (:mod:`neurodyn.networks.connectivity`), and recurrent and input noise as in Yang &
+Wang 2020 (:mod:`neurodyn.networks.rate_noise`, the equation there).
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ from neurodyn.checks import (
     check_tensor,
     member_values,
 )
+from neurodyn.networks import connectivity, rate_noise
 
 ACTIVATIONS = ("relu", "tanh")
 AXES = "(E, B, T, N_in), or (B, T, N_in) shared by all members"
@@ -62,6 +68,23 @@ class LeakyRateNetwork:
         gain: scale of the initial recurrent weights, one value or one per member.
         alpha: leak 1 - dt / tau (0 = no leak; 0.5 for the Romo task with dt = tau / 2).
         activation: ``"relu"`` (the paper) or ``"tanh"``.
+        dale: Dale's law for all members or per member: the first round(f N) units
+            excitatory, the others inhibitory, W_eff = |W~| S.
+        excitatory_fraction: f.
+        dale_init: ``"plain"`` or ``"balanced"`` (:func:`connectivity.initial_recurrent`),
+            one or one per member.
+        mask: 0/1 connectivity (N, N) or (E, N, N), presynaptic x postsynaptic
+            (:func:`connectivity.random_mask`), W_eff = W~ M; None: all-to-all.
+        recurrent_noise, input_noise: sigma_rec and sigma_in of the module docstring, one
+            value or one per member (0: none).
+
+    The trained parameters are W~ (``weights.recurrent``); everything that steps the
+    network (run, step, advance, jacobian, jacobian_product, and through them the rules
+    and analyses) uses W_eff = :meth:`recurrent_weights`. Rules that compute the gradient
+    with respect to W_eff map it back by :meth:`pull_back` (elementwise: local rules stay
+    local). Why a parameterisation and not a projection after every Adam step: every
+    trainer and every autograd gradient then respects the constraints by construction,
+    and no weight is ever of the wrong sign, even for a moment.
     """
 
     def __init__(
@@ -76,6 +99,12 @@ class LeakyRateNetwork:
         activation: str = "relu",
         device: torch.device | str = "cpu",
         dtype: torch.dtype = torch.float32,
+        dale: bool | Sequence[bool] = False,
+        excitatory_fraction: float = 0.8,
+        dale_init: str | Sequence[str] = "plain",
+        mask: torch.Tensor | None = None,
+        recurrent_noise: MemberValue = 0.0,
+        input_noise: MemberValue = 0.0,
     ):
         self.input_size = check_positive_int("input_size", input_size)
         self.hidden_size = check_positive_int("hidden_size", hidden_size)
@@ -87,17 +116,36 @@ class LeakyRateNetwork:
         self.activation = check_choice("activation", activation, ACTIVATIONS)
         self.device = check_device("device", device)
         self.dtype = check_float_dtype("dtype", dtype)
-        self.gain = member_values(
-            "gain", gain, ensemble_size, minimum=0.0, dtype=dtype, device=self.device
+        placement = {"dtype": dtype, "device": self.device}
+        self.gain = member_values("gain", gain, ensemble_size, minimum=0.0, **placement)
+        self.dale, self.dale_init, self.excitatory_fraction = connectivity.check_dale(
+            dale, dale_init, excitatory_fraction, ensemble_size
+        )
+        self.mask = connectivity.check_mask(mask, ensemble_size, hidden_size)
+        self.constraints = connectivity.constraints(
+            hidden_size, self.dale, self.excitatory_fraction, self.mask, **placement
+        )
+        self.recurrent_noise, self.input_noise = (
+            member_values(name, value, ensemble_size, minimum=0.0, **placement)
+            for name, value in (("recurrent_noise", recurrent_noise), ("input_noise", input_noise))
         )
 
     def init(self, seed: int | Sequence[int]) -> RateWeights:
         """Each member draws from its own ``"init"`` stream (see :mod:`neurodyn.rng`)."""
         E, N, N_in, N_out = self.ensemble_size, self.hidden_size, self.input_size, self.output_size
         recurrent, inputs, readout = [], [], []
+        signs = connectivity.unit_signs(N, self.excitatory_fraction)
         for e, member_seed in enumerate(rng.member_seeds(seed, E)):
             gen = rng.generator(member_seed, "init")
-            recurrent.append(torch.randn(N, N, generator=gen) * float(self.gain[e]) / math.sqrt(N))
+            recurrent.append(
+                connectivity.initial_recurrent(
+                    torch.randn(N, N, generator=gen),
+                    float(self.gain[e]),
+                    signs=signs if self.dale[e] else None,
+                    balanced=self.dale_init[e] == "balanced",
+                    mask=None if self.mask is None else self.mask[e],
+                )
+            )
             bound_in, bound_out = 1 / math.sqrt(N_in), 1 / math.sqrt(N)
             inputs.append((torch.rand(N_in, N, generator=gen) * 2 - 1) * bound_in)
             readout.append((torch.rand(N, N_out, generator=gen) * 2 - 1) * bound_out)
@@ -197,6 +245,39 @@ class LeakyRateNetwork:
         check_finite("inputs", x)
         return x.to(device=self.device, dtype=self.dtype)
 
+    def recurrent_weights(self, weights: RateWeights) -> torch.Tensor:
+        """W_eff (E, N, N), the recurrent weights the dynamics use: ``weights.recurrent``
+        itself without Dale's law and masks, else |W~| S or W~ M (module docstring)."""
+        if self.constraints is None:
+            return weights.recurrent
+        return self.constraints.effective(weights.recurrent)
+
+    def effective(self, weights: RateWeights) -> RateWeights:
+        """``weights`` with W_eff for W~ (the same object without constraints); a valid
+        parameter too, of the same network (the map is a projection)."""
+        if self.constraints is None:
+            return weights
+        return RateWeights(self.recurrent_weights(weights), weights.inputs, weights.readout)
+
+    def pull_back(self, weights: RateWeights, gradients: RateWeights) -> RateWeights:
+        """Gradients with respect to W~ from those with respect to W_eff (the others
+        unchanged), in place on ``gradients`` (returned): dL/dW_eff S sign(W~) or M."""
+        if self.constraints is not None:
+            self.constraints.pull_back(weights.recurrent, gradients.recurrent)
+        return gradients
+
+    @property
+    def noisy(self) -> bool:
+        """Whether any member has recurrent or input noise."""
+        return bool((self.recurrent_noise > 0).any() or (self.input_noise > 0).any())
+
+    def sample_noise(
+        self, x: torch.Tensor, keys: torch.Tensor, counter: int
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Inputs with input noise and the recurrent noise of draw ``counter`` of the
+        member ``keys``: :func:`neurodyn.networks.rate_noise.sample_noise`."""
+        return rate_noise.sample_noise(self, x, keys, counter)
+
     def step(
         self,
         weights: RateWeights,
@@ -204,8 +285,10 @@ class LeakyRateNetwork:
         x_t: torch.Tensor,
         *,
         detach_recurrent: bool = False,
+        noise: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        """One step h_{t-1} (E, B, N), x_t (E, B, N_in) -> h_t.
+        """One step h_{t-1} (E, B, N), x_t (E, B, N_in) -> h_t, with the recurrent
+        ``noise`` (E, B, N) of this step if given (a step of :meth:`sample_noise`'s).
 
         ``detach_recurrent`` stops gradients through the rate entering the recurrent
         term (keeping the leak path): autograd then computes e-prop (spec section 4.2).
@@ -214,14 +297,24 @@ class LeakyRateNetwork:
         call :meth:`advance`, the same step unchecked.
         """
         self.check_step(weights, h, x_t)
-        return self.advance(weights, h, x_t, detach_recurrent=detach_recurrent)
+        if noise is not None:
+            check_tensor("noise", noise, h.shape, dtype=h.dtype, axes="(E, B, N)")
+        return self.advance(weights, h, x_t, detach_recurrent=detach_recurrent, noise=noise)
 
-    def advance(self, weights, h, x_t, *, detach_recurrent=False) -> torch.Tensor:
+    def advance(self, weights, h, x_t, *, detach_recurrent=False, noise=None) -> torch.Tensor:
         """:meth:`step` without its checks, for loops that checked their arguments once."""
+        return self._advance(
+            self.recurrent_weights(weights), weights, h, x_t, detach_recurrent, noise
+        )
+
+    def _advance(self, recurrent, weights, h, x_t, detach_recurrent=False, noise=None):
+        """One step with W_eff = ``recurrent`` given (computed once per unroll)."""
         r = self.rate(h)
         if detach_recurrent:
             r = r.detach()
-        drive = torch.bmm(r, weights.recurrent) + self.input_drive(weights, x_t)
+        drive = torch.bmm(r, recurrent) + self.input_drive(weights, x_t)
+        if noise is not None:
+            drive = drive + noise
         return self.alpha * h + (1 - self.alpha) * drive
 
     @staticmethod
@@ -248,8 +341,10 @@ class LeakyRateNetwork:
         x: torch.Tensor,
         *,
         detach_recurrent: bool = False,
+        noise: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Unroll over x (B, T, N_in) or (E, B, T, N_in) from h_0 = 0.
+        """Unroll over x (B, T, N_in) or (E, B, T, N_in) from h_0 = 0, with the recurrent
+        ``noise`` (E, B, T, N) of :meth:`sample_noise` if given (None: none).
 
         Returns outputs y (E, B, T, N_out) and hidden states h (E, B, T, N). The weights
         must fit the network (:meth:`check_weights`) but may hold NaN: a member whose
@@ -258,10 +353,13 @@ class LeakyRateNetwork:
         self.check_weights(weights, finite=False)
         x = self.prepare_inputs(x)
         E, B, T, _ = x.shape
+        rate_noise.check_noise(self, noise, x)
+        recurrent = self.recurrent_weights(weights)
         h = torch.zeros(E, B, self.hidden_size, dtype=self.dtype, device=self.device)
         states = []
         for t in range(T):
-            h = self.advance(weights, h, x[:, :, t], detach_recurrent=detach_recurrent)
+            noise_t = None if noise is None else noise[:, :, t]
+            h = self._advance(recurrent, weights, h, x[:, :, t], detach_recurrent, noise_t)
             states.append(h)
         hidden = torch.stack(states, dim=2)
         outputs = torch.matmul(self.rate(hidden), weights.readout.unsqueeze(1))
@@ -275,7 +373,7 @@ class LeakyRateNetwork:
         """
         N = self.hidden_size
         slope = self.rate_derivative(h)  # (E, B, N), indexed by the presynaptic j
-        coupled = weights.recurrent.transpose(1, 2).unsqueeze(1) * slope.unsqueeze(2)
+        coupled = self.recurrent_weights(weights).transpose(1, 2).unsqueeze(1) * slope.unsqueeze(2)
         eye = torch.eye(N, dtype=h.dtype, device=h.device)
         return self.alpha * eye + (1 - self.alpha) * coupled
 
@@ -295,6 +393,6 @@ class LeakyRateNetwork:
         rows = vectors.mT.reshape(E, B * k, N)  # a view when vectors are column-major
         scaled = (vectors.mT * self.rate_derivative(h).unsqueeze(-2)).reshape(E, B * k, N)
         pushed = torch.baddbmm(
-            rows, scaled, weights.recurrent, beta=self.alpha, alpha=1 - self.alpha
+            rows, scaled, self.recurrent_weights(weights), beta=self.alpha, alpha=1 - self.alpha
         )
         return pushed.view(E, B, k, N).mT

@@ -35,8 +35,12 @@ def bptt_gradients(
     *,
     method="manual",
     workspace: Workspace | None = None,
+    noise: torch.Tensor | None = None,
 ):
     """Exact gradients by backpropagation through time; returns (gradients, loss (E,)).
+    ``noise``: the recurrent noise (E, B, T, N) of the trials, if any
+    (:meth:`LeakyRateNetwork.sample_noise`); gradients of W~ are pulled back through the
+    network's constraints (:meth:`LeakyRateNetwork.pull_back`).
 
     ``method="manual"`` runs the adjoint recursion of the module docstring, one product per
     step, and accumulates g(W_h) with g(w) by one more, [a_{t+1}, delta_t]^T r_t, while r_t
@@ -46,13 +50,19 @@ def bptt_gradients(
     check_choice("method", method, METHODS)
     network.check_weights(weights, finite=False)
     if method == "autograd":
-        return autograd_gradients(network, weights, x, targets, mask, loss, detach=False)
-    return _manual_bptt(network, weights, x, targets, mask, loss, workspace or Workspace())
+        return autograd_gradients(
+            network, weights, x, targets, mask, loss, detach=False, noise=noise
+        )
+    effective = network.effective(weights)
+    grads, value = _manual_bptt(
+        network, effective, x, targets, mask, loss, workspace or Workspace(), noise
+    )
+    return network.pull_back(weights, grads), value
 
 
 @torch.no_grad()
-def _manual_bptt(network, weights, x, targets, mask, loss, workspace):
-    run = unroll(network, weights, x, targets, mask, loss, workspace)
+def _manual_bptt(network, weights, x, targets, mask, loss, workspace, noise):
+    run = unroll(network, weights, x, targets, mask, loss, workspace, noise)
     N, n_out = network.hidden_size, network.output_size
     alpha, leak = network.alpha, 1 - network.alpha
     pushing = workspace.get("pushing", (weights.recurrent.shape[0], N + n_out, N), run.loss)
@@ -79,10 +89,11 @@ class BPTT(rate_rule.BatchRule):
     def __post_init__(self) -> None:
         check_choice("method", self.method, METHODS)
 
-    def batch_gradients(self, network, weights, x, targets, mask, loss, *, workspace=None):
-        return bptt_gradients(
-            network, weights, x, targets, mask, loss, method=self.method, workspace=workspace
-        )
+    def batch_gradients(
+        self, network, weights, x, targets, mask, loss, *, workspace=None, noise=None
+    ):
+        options = {"method": self.method, "workspace": workspace, "noise": noise}
+        return bptt_gradients(network, weights, x, targets, mask, loss, **options)
 
 
 rate_rule.register("bptt", BPTT)

@@ -35,6 +35,7 @@ def eprop_gradients(
     *,
     form="online",
     workspace: Workspace | None = None,
+    noise: torch.Tensor | None = None,
 ):
     """Symmetric e-prop gradients, ``form`` "online" (traces) or "detach" (autograd);
     returns (gradients, loss (E,)).
@@ -43,17 +44,25 @@ def eprop_gradients(
     in one [eps_t, eps^x_t] buffer), next to the learning signals L_t = delta_t w^T;
     nothing flows backward in time, and each step adds [eps_t, eps^x_t]^T (L_t psi_t) to
     the gradient as it goes (one trace per member and trial, not one per step).
+    ``noise``: the recurrent noise (E, B, T, N) of the trials, if any; the gradient of W_eff
+    is pulled back to W~ elementwise (:meth:`LeakyRateNetwork.pull_back`), so it stays
+    local.
     """
     check_choice("form", form, FORMS)
     network.check_weights(weights, finite=False)
     if form == "detach":
-        return autograd_gradients(network, weights, x, targets, mask, loss, detach=True)
-    return _eprop_online(network, weights, x, targets, mask, loss, workspace or Workspace())
+        return autograd_gradients(
+            network, weights, x, targets, mask, loss, detach=True, noise=noise
+        )
+    grads, value = _eprop_online(
+        network, weights, x, targets, mask, loss, workspace or Workspace(), noise
+    )
+    return network.pull_back(weights, grads), value
 
 
 @torch.no_grad()
-def _eprop_online(network, weights, x, targets, mask, loss, workspace):
-    run = unroll(network, weights, x, targets, mask, loss, workspace)
+def _eprop_online(network, weights, x, targets, mask, loss, workspace, noise):
+    run = unroll(network, weights, x, targets, mask, loss, workspace, noise)
     N, n_in = network.hidden_size, network.input_size
     alpha, leak = network.alpha, 1 - network.alpha
     (E, B, _), n_out = run.rates[0].shape, run.readout.shape[1]
@@ -85,10 +94,11 @@ class EProp(rate_rule.BatchRule):
     def __post_init__(self) -> None:
         check_choice("form", self.form, FORMS)
 
-    def batch_gradients(self, network, weights, x, targets, mask, loss, *, workspace=None):
-        return eprop_gradients(
-            network, weights, x, targets, mask, loss, form=self.form, workspace=workspace
-        )
+    def batch_gradients(
+        self, network, weights, x, targets, mask, loss, *, workspace=None, noise=None
+    ):
+        options = {"form": self.form, "workspace": workspace, "noise": noise}
+        return eprop_gradients(network, weights, x, targets, mask, loss, **options)
 
 
 rate_rule.register("eprop", EProp)

@@ -29,6 +29,7 @@ over every registered rule.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from typing import ClassVar, Protocol, runtime_checkable
 
@@ -59,14 +60,17 @@ class RateRule(Protocol):
 def training_batch(network: LeakyRateNetwork, task, batch_size: int, keys, counter: int):
     """Draw ``counter`` of every member's trials as the gradient rules take them: inputs
     and mask in the network's dtype and device, targets too for ``mse`` (class indices for
-    ``cross_entropy``); returns (inputs, targets, mask), each (E, B, T, ...)."""
+    ``cross_entropy``), each (E, B, T, ...), and the network's noise for them
+    (:meth:`LeakyRateNetwork.sample_noise` on the same keys and counter): returns
+    (inputs with their noise, targets, mask, recurrent noise (E, B, T, N) or None)."""
     trials = task.sample_members(batch_size, keys, counter)  # (E, B, T, ...) at once
     x = trials.inputs.to(network.device, network.dtype)
     targets = trials.targets.to(network.device)
     mask = trials.mask.to(network.device, network.dtype)
     if task.loss == "mse":
         targets = targets.to(network.dtype)
-    return x, targets, mask
+    x, noise = network.sample_noise(x, keys, counter)
+    return x, targets, mask, noise
 
 
 class BatchRule:
@@ -75,10 +79,20 @@ class BatchRule:
     stream_salt: ClassVar[int] = 0
 
     def gradients(self, network, weights, task, *, batch_size, keys, counter, workspace):
-        """:meth:`batch_gradients` on the members' batch of draw ``counter``."""
-        x, targets, mask = training_batch(network, task, batch_size, keys, counter)
+        """:meth:`batch_gradients` on the members' batch of draw ``counter``, with the
+        recurrent noise as ``noise=`` where the network has any."""
+        x, targets, mask, noise = training_batch(network, task, batch_size, keys, counter)
+        extra = {}
+        if noise is not None:
+            if "noise" not in inspect.signature(self.batch_gradients).parameters:
+                raise ValueError(
+                    f"{type(self).__name__}.batch_gradients takes no noise= argument, so it "
+                    "cannot train a network with recurrent_noise > 0: add noise=None to it "
+                    "and pass it on to network.run"
+                )
+            extra["noise"] = noise
         return self.batch_gradients(
-            network, weights, x, targets, mask, task.loss, workspace=workspace
+            network, weights, x, targets, mask, task.loss, workspace=workspace, **extra
         )
 
     def batch_gradients(
@@ -91,7 +105,11 @@ class BatchRule:
         loss: str,
         *,
         workspace: Workspace | None = None,
+        noise: torch.Tensor | None = None,
     ) -> tuple[RateWeights, torch.Tensor]:
+        """Gradients and loss (E,) of one batch; ``noise`` the recurrent noise (E, B, T, N)
+        to pass to ``network.run`` (None: none). Optional: a rule without it trains
+        networks without recurrent noise only."""
         raise NotImplementedError
 
 

@@ -36,6 +36,7 @@ def rflo_gradients(
     *,
     feedback: torch.Tensor,
     workspace: Workspace | None = None,
+    noise: torch.Tensor | None = None,
 ):
     """RFLO gradients with fixed feedback ``feedback`` (E, N_out, N) (B, stored as x @ B);
     returns (gradients, loss (E,)).
@@ -43,17 +44,21 @@ def rflo_gradients(
     The trace p_t is linear in its inputs, so sum_t s_t p_t with s_t = B delta_t equals
     (1 - alpha) sum_t (psi_t S_t) r_{t-1} with the signal filtered backward,
     S_t = s_t + alpha S_{t+1}, in one pass from t = T - 1 down: the same sum without the
-    (B, N, N) trace per step.
+    (B, N, N) trace per step. ``noise``: the recurrent noise (E, B, T, N) of the trials, if
+    any; the gradient of W_eff is pulled back to W~ elementwise
+    (:meth:`LeakyRateNetwork.pull_back`).
     """
     network.check_weights(weights, finite=False)
     expected = (network.ensemble_size, network.output_size, network.hidden_size)
     check_tensor("feedback", feedback, expected, axes="(E, N_out, N)", finite=True)
-    return _rflo(network, weights, x, targets, mask, loss, feedback, workspace or Workspace())
+    workspace = workspace or Workspace()
+    grads, value = _rflo(network, weights, x, targets, mask, loss, feedback, workspace, noise)
+    return network.pull_back(weights, grads), value
 
 
 @torch.no_grad()
-def _rflo(network, weights, x, targets, mask, loss, feedback, workspace):
-    run = unroll(network, weights, x, targets, mask, loss, workspace)
+def _rflo(network, weights, x, targets, mask, loss, feedback, workspace, noise):
+    run = unroll(network, weights, x, targets, mask, loss, workspace, noise)
     signal = workspace.get("signal", run.rates[0].shape, run.loss).zero_()  # S_t
     feedback = feedback.to(run.loss.device, run.loss.dtype)
 
@@ -83,10 +88,9 @@ class RFLO:
 
     def gradients(self, network, weights, task, *, batch_size, keys, counter, workspace):
         feedback = random_feedback(network, keys) if self.feedback is None else self.feedback
-        x, targets, mask = rate_rule.training_batch(network, task, batch_size, keys, counter)
-        return rflo_gradients(
-            network, weights, x, targets, mask, task.loss, feedback=feedback, workspace=workspace
-        )
+        x, targets, mask, noise = rate_rule.training_batch(network, task, batch_size, keys, counter)
+        options = {"feedback": feedback, "workspace": workspace, "noise": noise}
+        return rflo_gradients(network, weights, x, targets, mask, task.loss, **options)
 
 
 rate_rule.register("rflo", RFLO)

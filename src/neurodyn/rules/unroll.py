@@ -17,6 +17,7 @@ from typing import NamedTuple
 import torch
 
 from neurodyn.networks.rate import LeakyRateNetwork, RateWeights
+from neurodyn.networks.rate_noise import check_noise
 from neurodyn.rules.losses import member_sums, output_error, task_loss
 
 
@@ -41,11 +42,13 @@ class Workspace:
         return entry[1]
 
 
-def autograd_gradients(network, weights, x, targets, mask, loss, *, detach: bool):
+def autograd_gradients(network, weights, x, targets, mask, loss, *, detach: bool, noise=None):
     """Gradients by autograd through :meth:`LeakyRateNetwork.run` (the rate entering the
-    recurrent term detached if ``detach``: e-prop's detach form); (gradients, loss (E,))."""
+    recurrent term detached if ``detach``: e-prop's detach form), with the recurrent
+    ``noise`` if given; (gradients, loss (E,)). The gradient of W~ goes through the
+    network's constraints (Dale's law, masks) by the chain rule."""
     params = RateWeights(*(p.detach().requires_grad_(True) for p in weights.parameters()))
-    outputs, _ = network.run(params, x, detach_recurrent=detach)
+    outputs, _ = network.run(params, x, detach_recurrent=detach, noise=noise)
     value = task_loss(outputs, targets, mask, loss)
     grads = torch.autograd.grad(value.sum(), params.parameters())
     return RateWeights(*grads), value.detach()
@@ -74,13 +77,27 @@ class Unrolled(NamedTuple):
 
 
 def unroll(
-    network: LeakyRateNetwork, weights: RateWeights, x, targets, mask, loss, workspace: Workspace
+    network: LeakyRateNetwork,
+    weights: RateWeights,
+    x,
+    targets,
+    mask,
+    loss,
+    workspace: Workspace,
+    noise: torch.Tensor | None = None,
 ) -> Unrolled:
-    """Forward pass h_t = alpha h_{t-1} + (1 - alpha)(r_{t-1} W_h + x_t W_x), one product
-    per step (the input term apart, only on steps with inputs), each r_t written straight
-    into the buffer, and the readout y_t^T = w^T r_t^T of each step while r_t is in cache."""
+    """Forward pass h_t = alpha h_{t-1} + (1 - alpha)(r_{t-1} W_h + x_t W_x + n_t), one
+    product per step (the input term apart, only on steps with inputs), each r_t written
+    straight into the buffer, and the readout y_t^T = w^T r_t^T of each step while r_t is
+    in cache. W_h is the network's effective W_eff; n_t the recurrent ``noise``
+    (E, B, T, N) of :meth:`LeakyRateNetwork.sample_noise`, if any."""
     x = network.prepare_inputs(x)
     E, B, T, n_in = x.shape
+    check_noise(network, noise, x)
+    recurrent = network.recurrent_weights(weights)
+    if noise is not None:  # time-major: one contiguous block per step
+        steps = workspace.get("noise", (T, E, B, network.hidden_size), x)
+        noise = steps.copy_(noise.permute(2, 0, 1, 3)).unbind(0)
     N, n_out = network.hidden_size, network.output_size
     alpha, leak = network.alpha, 1 - network.alpha
     state = workspace.get("rates", (T + 1, E, B, N), x)  # r_{-1} stays 0
@@ -93,11 +110,13 @@ def unroll(
     rates, columns, xs = state.unbind(0), state.mT.unbind(0), inputs.unbind(0)
     for t in range(T):
         if t:
-            h.baddbmm_(rates[t], weights.recurrent, beta=alpha, alpha=leak)
+            h.baddbmm_(rates[t], recurrent, beta=alpha, alpha=leak)
         else:
             h.zero_()
         if active[t]:
             network.add_input_drive(h, weights, xs[t], leak)
+        if noise is not None:
+            h.add_(noise[t], alpha=leak)
         network.rate(h, out=rates[t + 1])
         torch.bmm(readout, columns[t + 1], out=outputs[t])
     delta, value = _error_and_loss(outputs, targets, mask, loss, workspace)

@@ -1,0 +1,130 @@
+"""Recurrent and input noise of rate RNNs (Yang & Wang 2020): the scaling against the
+Ornstein-Uhlenbeck variance, counter seeding (reproducible, independent across members,
+an ensemble member equal to its lone run), and noise off by default."""
+
+import math
+
+import pytest
+import torch
+
+from neurodyn import rng, rules
+from neurodyn.networks.rate import LeakyRateNetwork
+from neurodyn.rules import rate_rule
+from neurodyn.tasks.decision import PerceptualDecision
+from neurodyn.tasks.romo import Romo
+from neurodyn.training.rate import train_rate
+
+
+def test_counter_noise_is_standard_normal_and_per_member():
+    keys = rng.member_keys([0, 1, 2], "task")
+    z = rng.counter_noise(keys, 5, (400, 251))  # an odd count
+    assert z.shape == (3, 400, 251) and z.dtype == torch.float32
+    flat = z.double().flatten(1)
+    torch.testing.assert_close(
+        flat.mean(1), torch.zeros(3, dtype=torch.float64), atol=0.005, rtol=0
+    )
+    torch.testing.assert_close(flat.std(1), torch.ones(3, dtype=torch.float64), atol=0.005, rtol=0)
+    kurtosis = (flat**4).mean(1) / flat.var(1) ** 2
+    torch.testing.assert_close(
+        kurtosis, torch.full((3,), 3.0, dtype=torch.float64), atol=0.05, rtol=0
+    )
+    assert abs(float(torch.corrcoef(flat[:2])[0, 1])) < 0.01  # members independent
+    assert torch.equal(rng.counter_noise(keys[1:2], 5, (400, 251))[0], z[1])
+    assert not torch.equal(rng.counter_noise(keys, 6, (400, 251)), z)
+    split = rng.split_keys(keys, "dynamics")
+    assert torch.equal(split[1:2], rng.split_keys(keys[1:2], "dynamics"))
+    assert not bool((split == keys).any())
+
+
+@pytest.mark.parametrize("alpha", [0.0, 0.5, 0.9])
+def test_recurrent_noise_gives_the_leak_its_stationary_variance(alpha):
+    """With W = 0 and no input, h_t = alpha h_{t-1} + sqrt(2 (1 - alpha)) sigma xi_t: the
+    stationary variance is 2 sigma^2 / (1 + alpha), sigma^2 as dt / tau -> 0."""
+    sigma = 0.3
+    network = LeakyRateNetwork(1, 50, 1, ensemble_size=2, alpha=alpha, recurrent_noise=sigma)
+    weights = network.init([0, 1])
+    weights.recurrent.zero_()
+    x = torch.zeros(2, 40, 200, 1)
+    x, noise = network.sample_noise(x, rng.member_keys([0, 1], "task"), 0)
+    _, hidden = network.run(weights, x, noise=noise)
+    variance = hidden[:, :, 100:].var()
+    assert float(variance) == pytest.approx(2 * sigma**2 / (1 + alpha), rel=0.03)
+
+
+def test_input_noise_and_its_members():
+    network = LeakyRateNetwork(2, 5, 1, ensemble_size=3, input_noise=[0.0, 0.2, 0.2])
+    keys = rng.member_keys([0, 1, 1], "task")
+    x, recurrent = network.sample_noise(torch.ones(100, 30, 2), keys, 3)
+    assert recurrent is None and x.shape == (3, 100, 30, 2)
+    assert torch.equal(x[0], torch.ones(100, 30, 2))  # a member without noise draws none
+    assert float((x[1] - 1).std()) == pytest.approx(0.2, rel=0.03)
+    assert torch.equal(x[1], x[2])  # the same seed, the same noise
+    again, _ = network.sample_noise(torch.ones(100, 30, 2), keys, 3)
+    assert torch.equal(again, x)
+    other, _ = network.sample_noise(torch.ones(100, 30, 2), keys, 4)
+    assert not torch.equal(other, x)
+
+
+def test_noise_is_off_by_default():
+    network = LeakyRateNetwork(1, 5, 1, ensemble_size=2)
+    x = torch.randn(2, 3, 4, 1)
+    noisy, recurrent = network.sample_noise(x, rng.member_keys([0, 1], "task"), 0)
+    assert not network.noisy and recurrent is None and torch.equal(noisy, x)
+
+
+@pytest.mark.parametrize("rule", ["bptt", "eprop", "rflo"])
+def test_noisy_ensemble_members_equal_their_lone_runs(rule):
+    gains, seeds = [0.5, 1.5, 1.0], [0, 1, 2]
+    options = {"recurrent_noise": [0.05, 0.1, 0.0], "input_noise": [0.01, 0.0, 0.0]}
+    net = LeakyRateNetwork(3, 16, 3, ensemble_size=3, gain=gains, alpha=0.5, **options)
+    task = PerceptualDecision(tau=200.0)
+    arguments = {"iterations": 4, "learning_rate": 3e-3, "batch_size": 8}
+    weights, losses = train_rate(
+        net, net.init(seeds), task, rule=rules.get(rule)(), seeds=seeds, **arguments
+    )
+    for e in range(3):
+        member = {k: v[e] for k, v in options.items()}
+        alone = LeakyRateNetwork(3, 16, 3, gain=gains[e], alpha=0.5, **member)
+        w1, l1 = train_rate(
+            alone, alone.init(seeds[e]), task, rule=rules.get(rule)(), seeds=[seeds[e]], **arguments
+        )
+        assert torch.equal(w1.recurrent[0], weights.recurrent[e])
+        assert torch.equal(l1[:, 0], losses[:, e])
+    quiet = LeakyRateNetwork(3, 16, 3, gain=gains[2], alpha=0.5)
+    w2, l2 = train_rate(
+        quiet, quiet.init(seeds[2]), task, rule=rules.get(rule)(), seeds=[2], **arguments
+    )
+    assert torch.equal(l2[:, 0], losses[:, 2])  # the noiseless member is the noiseless network
+
+
+def test_noise_changes_the_gradients_and_a_rule_without_noise_is_refused():
+    net = LeakyRateNetwork(1, 8, 2, ensemble_size=2, recurrent_noise=0.1)
+    quiet = LeakyRateNetwork(1, 8, 2, ensemble_size=2)
+    weights, keys = net.init([0, 1]), rng.member_keys([0, 1], "task")
+    options = {"batch_size": 3, "keys": keys, "counter": 0, "workspace": None}
+    noisy, _ = rules.BPTT().gradients(net, weights, Romo(), **options)
+    clean, _ = rules.BPTT().gradients(quiet, weights, Romo(), **options)
+    assert not torch.allclose(noisy.recurrent, clean.recurrent)
+
+    class Deaf(rate_rule.BatchRule):
+        def batch_gradients(self, network, weights, x, targets, mask, loss, *, workspace=None):
+            raise AssertionError("not reached")
+
+    with pytest.raises(ValueError, match="Deaf.batch_gradients takes no noise= argument"):
+        Deaf().gradients(net, weights, Romo(), **options)
+
+
+def test_bad_noise_arguments_are_refused():
+    net = LeakyRateNetwork(1, 8, 2, ensemble_size=2, recurrent_noise=0.1)
+    weights, keys = net.init([0, 1]), rng.member_keys([0, 1], "task")
+    x = torch.zeros(2, 3, 5, 1)
+    with pytest.raises(ValueError, match=r"noise must have shape \(2, 3, 5, 8\)"):
+        net.run(weights, x, noise=torch.zeros(2, 3, 5, 7))
+    bad = torch.zeros(2, 3, 5, 8)
+    bad[0, 0, 0, 0] = math.nan
+    with pytest.raises(ValueError, match="noise contains 1 NaN"):
+        net.run(weights, x, noise=bad)
+    with pytest.raises(ValueError, match="keys must hold one key per member"):
+        net.sample_noise(x, keys[:1], 0)
+    with pytest.raises(ValueError, match="counter must be"):
+        net.sample_noise(x, keys, -1)
