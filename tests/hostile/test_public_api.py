@@ -265,6 +265,42 @@ CASES = [
         ValueError,
         r"inputs must have shape \(2, 3, 1\)",
     ),
+    (
+        "rate network: a mask of the wrong size",
+        lambda: rate_net(mask=torch.ones(9, 9)),
+        ValueError,
+        r"mask must have shape \(8, 8\) or \(2, 8, 8\)",
+    ),
+    (
+        "rate network: a mask of probabilities",
+        lambda: rate_net(mask=torch.full((8, 8), 0.5)),
+        ValueError,
+        r"mask must hold only 0 and 1",
+    ),
+    (
+        "rate network: Dale flags for another ensemble size",
+        lambda: rate_net(dale=[True, False, True]),
+        ValueError,
+        r"dale must be one bool or 2 of them",
+    ),
+    (
+        "rate network: an unknown Dale initialisation",
+        lambda: rate_net(dale=True, dale_init="uniform"),
+        ValueError,
+        r"dale_init must be one of",
+    ),
+    (
+        "rate network: negative recurrent noise",
+        lambda: rate_net(recurrent_noise=[0.1, -0.1]),
+        ValueError,
+        r"recurrent_noise must be >= 0",
+    ),
+    (
+        "rate run: noise of the wrong shape",
+        lambda: rate_net().run(rate_weights(), torch.zeros(3, 5, 1), noise=torch.zeros(2, 3, 5, 9)),
+        ValueError,
+        r"noise must have shape \(2, 3, 5, 8\)",
+    ),
     # train_rate (classes 4 and 5)
     (
         "train_rate: NaN initial weights",

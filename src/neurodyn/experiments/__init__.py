@@ -86,6 +86,7 @@ def _load_all() -> None:
         free_energy_replay,
         free_energy_sequence,
         rate_gain,
+        rate_gain_dale,
         rate_lyapunov,
         steering_capacity,
         steering_depth,

@@ -30,7 +30,7 @@ from neurodyn.config import Config, option, to_dict
 from neurodyn.experiments import Experiment, MemberAxes, register
 from neurodyn.experiments._stages import Stages, join_stages
 from neurodyn.networks.rate import LeakyRateNetwork, RateWeights
-from neurodyn.plotting import figure
+from neurodyn.plotting import colors, figure
 from neurodyn.runs import RunFolder
 from neurodyn.training.rate import train_rate
 
@@ -79,7 +79,18 @@ class RateGainConfig(Config):
             )
 
     def members(self) -> list[tuple[float, float, int]]:
+        """The (gain, learning rate, seed) of every network of one condition."""
         return [(g, lr, s) for g in self.gains for lr in self.learning_rates for s in self.seeds]
+
+    def ensemble_members(self) -> list[tuple]:
+        """Every network of the ensemble, a tuple ending in (gain, learning rate, seed):
+        here the :meth:`members`; an experiment with conditions (``rate-gain-dale``) puts
+        its conditions first, in blocks of :meth:`members`."""
+        return self.members()
+
+    def network_options(self, hidden_size: int, members: list[tuple]) -> dict:
+        """Per-member options of :class:`LeakyRateNetwork` for ``members`` (none here)."""
+        return {}
 
 
 # The grid of the tiny configs (seconds): two gains, one learning rate and seed, N = 16.
@@ -94,6 +105,9 @@ TINY_GRID = {
 }
 
 
+LINE_STYLES = ("-", "--", ":", "-.")
+
+
 def logged_losses(losses: torch.Tensor, window: int) -> torch.Tensor:
     """Running means over consecutive windows of ``window`` iterations: (I // window, E)."""
     usable = losses[: losses.shape[0] // window * window]
@@ -101,18 +115,20 @@ def logged_losses(losses: torch.Tensor, window: int) -> torch.Tensor:
 
 
 def ensemble(config: RateGainConfig, task) -> tuple[LeakyRateNetwork, list[int]]:
-    """One network per (gain, learning rate, seed) member of ``config`` and their seeds,
-    with the task's leak alpha."""
-    members = config.members()
+    """One network per member of ``config`` (:meth:`RateGainConfig.ensemble_members`,
+    with the config's :meth:`~RateGainConfig.network_options`) and their seeds, with the
+    task's leak alpha."""
+    members = config.ensemble_members()
     network = LeakyRateNetwork(
         task.input_size,
         config.hidden_size,
         task.output_size,
         ensemble_size=len(members),
-        gain=[g for g, _, _ in members],
+        gain=[m[-3] for m in members],
         alpha=task.alpha,
+        **config.network_options(config.hidden_size, members),
     )
-    return network, [s for _, _, s in members]
+    return network, [m[-1] for m in members]
 
 
 def train_stage(
@@ -138,15 +154,17 @@ def train_stage(
         task,
         rule=rules.get(rule)(),
         iterations=config.iterations,
-        learning_rate=[lr for _, lr, _ in config.members()],
+        learning_rate=[m[-2] for m in config.ensemble_members()],
         seeds=seeds,
         batch_size=config.batch_size,
         clip_norm=config.clip_norm or None,
         progress=progress,
     )
     test = task.sample(config.test_trials, rng.generator(10_000, "evaluation"))
+    keys = rng.member_keys(seeds, "evaluation", network.device)  # noise, where there is any
+    x, noise = network.sample_noise(test.inputs.to(network.device, network.dtype), keys, 0)
     with torch.no_grad():
-        outputs, _ = network.run(weights, test.inputs)
+        outputs, _ = network.run(weights, x, noise=noise)
     accuracy = {key: value.tolist() for key, value in task.accuracy(outputs, test).items()}
     values = {"losses": losses.T.tolist(), "accuracy": accuracy}
     stages.save(name, done=True, values=values, **weights.tensors())
@@ -229,13 +247,15 @@ def summary(result: dict) -> str:
     return "\n".join(lines)
 
 
-def plot_curve(ax, row: dict, every: int, label: str) -> np.ndarray:
+def plot_curve(ax, row: dict, every: int, label: str, **style) -> np.ndarray:
     """A logged loss curve of :func:`gain_rows` (``curve_mean``, ``curve_sd``): the mean over
-    seeds with a +- sd band, against the iteration; returns the mean."""
+    seeds with a +- sd band in its colour, against the iteration (``style`` goes to
+    ``ax.plot``); returns the mean."""
     mean, sd = np.array(row["curve_mean"]), np.array(row["curve_sd"])
     steps = (np.arange(len(mean)) + 1) * every
-    ax.plot(steps, mean, label=label)
-    ax.fill_between(steps, np.maximum(mean - sd, 1e-12), mean + sd, alpha=0.2)
+    (line,) = ax.plot(steps, mean, label=label, **style)
+    low = np.maximum(mean - sd, 1e-12)
+    ax.fill_between(steps, low, mean + sd, alpha=0.2, color=line.get_color())
     return mean
 
 
@@ -262,21 +282,31 @@ def plot(folder: RunFolder) -> None:
             if f"{task} {rule}" not in runs:  # a half-finished run
                 ax.set_axis_off()
                 continue
-            means = [
-                plot_curve(ax, row, every, f"gain {gain} (lr {row['learning_rate']:g})")
-                for gain, row in runs[f"{task} {rule}"].items()
-            ]
-            finite = np.concatenate(means)
-            finite = finite[np.isfinite(finite) & (finite > 0)]
-            if finite.size:
-                ax.set_ylim(finite.min() / 2, min(finite.max(), 100 * np.median(finite)) * 2)
-            ax.set_yscale("log")
-            ax.set_xlabel("iteration")
-            ax.set_ylabel("loss (running mean)")
-            ax.set_title(f"{task}, {rule} (mean +- sd over seeds)", fontsize=9)
-            ax.legend(fontsize=7)
+            plot_losses(ax, {"": runs[f"{task} {rule}"]}, every, f"{task}, {rule}")
     fig.tight_layout()
     folder.save_figure(fig, "loss_curves.png")
+
+
+def plot_losses(ax, series: dict[str, dict], every: int, title: str) -> None:
+    """One panel of figures 1, 2 and 5: for each ``series`` {label suffix: rows of
+    :func:`gain_rows`} (solid, dashed, dotted, ...) the loss curve of every gain (a colour
+    each) at its selected learning rate, mean +- sd over seeds, on a log axis."""
+    palette, means = colors(), []
+    for styles, (suffix, per_gain) in zip(LINE_STYLES, series.items(), strict=False):
+        for k, (gain, row) in enumerate(per_gain.items()):
+            name = f"gain {gain} (lr {row['learning_rate']:g}){suffix}"
+            means.append(
+                plot_curve(ax, row, every, name, color=palette[k % len(palette)], ls=styles)
+            )
+    finite = np.concatenate(means)
+    finite = finite[np.isfinite(finite) & (finite > 0)]
+    if finite.size:
+        ax.set_ylim(finite.min() / 2, min(finite.max(), 100 * np.median(finite)) * 2)
+    ax.set_yscale("log")
+    ax.set_xlabel("iteration")
+    ax.set_ylabel("loss (running mean)")
+    ax.set_title(f"{title} (mean +- sd over seeds)", fontsize=9)
+    ax.legend(fontsize=7)
 
 
 # Member axes of a sweep: the (task, rule) stages, then the members of each stage.
@@ -322,7 +352,7 @@ def stage_rows(values: dict, index: int, window: int) -> list[dict]:
 
 def gather(config: RateGainConfig, parts: list[RunFolder], folder: RunFolder) -> dict:
     """The result of the whole config from its chunks' stages (see MemberAxes)."""
-    join_stages(config, parts, folder, lambda c, _: c.members())
+    join_stages(config, parts, folder, lambda c, _: c.ensemble_members())
     return run(config, folder, progress=False)
 
 

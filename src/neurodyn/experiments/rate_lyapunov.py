@@ -126,7 +126,7 @@ def max_exponents(
     return spectrum.maximum.mean(1).masked_fill(~finite, float("nan"))
 
 
-def _mean_sd(values: torch.Tensor, index: dict[float, list[int]]) -> dict[str, list[float]]:
+def mean_sd(values: torch.Tensor, index: dict[float, list[int]]) -> dict[str, list[float]]:
     """Per gain, the mean and sd of ``values`` over its members ``index[gain]`` (its seeds)."""
     return {
         f"{g:g}": [float(values[i].mean()), float(values[i].std(correction=0))]
@@ -150,7 +150,7 @@ def stage_members(config: RateLyapunovConfig, stage: str) -> list[tuple]:
     return config.members()
 
 
-def _exponents(stages: Stages, name: str, config: RateLyapunovConfig, task) -> torch.Tensor:
+def stage_exponents(stages: Stages, name: str, config: RateLyapunovConfig, task) -> torch.Tensor:
     """lambda_1 per member of ``config`` of stage ``name``'s weights (the initialisation's if
     it keeps none), measured once and kept in its values: a sweep's join only reads it."""
     values = stages.values(name) if stages.done(name) else {}
@@ -185,15 +185,15 @@ def _task_results(stages: Stages, config: RateLyapunovConfig, task_name: str, pr
     task, pairs = tasks.get(task_name), _pairs(config)
     members = stage_members(config, f"{task_name} flossing")
     by_gain = {gain: [i for i, m in enumerate(members) if m[0] == gain] for gain in config.gains}
-    before = _exponents(stages, f"{task_name} initialisation", pairs, task)
-    result = {"max_exponent_before": _mean_sd(before, by_gain), "max_exponent_after": {}}
+    before = stage_exponents(stages, f"{task_name} initialisation", pairs, task)
+    result = {"max_exponent_before": mean_sd(before, by_gain), "max_exponent_after": {}}
     result["learning_rate"] = {}
     for rule in config.rules:
         name = f"{task_name} {rule}"
         values = train_stage(stages, name, config, task, rule, progress)
         selected = selected_members(config, torch.tensor(values["losses"]).T)
-        result["max_exponent_after"][rule] = _mean_sd(
-            _exponents(stages, name, config, task), {g: i for g, (_, i) in selected.items()}
+        result["max_exponent_after"][rule] = mean_sd(
+            stage_exponents(stages, name, config, task), {g: i for g, (_, i) in selected.items()}
         )
         result["learning_rate"][rule] = {f"{g:g}": lr for g, (lr, _) in selected.items()}
     name = f"{task_name} flossing"
@@ -201,9 +201,9 @@ def _task_results(stages: Stages, config: RateLyapunovConfig, task_name: str, pr
         _floss(stages, name, pairs, task, progress)
     losses = torch.tensor(stages.values(name)["losses"]).T
     flossing = {
-        "max_exponent_flossed": _mean_sd(_exponents(stages, name, pairs, task), by_gain),
-        "loss_first": _mean_sd(losses[0], by_gain),
-        "loss_last": _mean_sd(losses[-1], by_gain),
+        "max_exponent_flossed": mean_sd(stage_exponents(stages, name, pairs, task), by_gain),
+        "loss_first": mean_sd(losses[0], by_gain),
+        "loss_last": mean_sd(losses[-1], by_gain),
     }
     index = [members.index((gain, seed)) for gain, _, seed in config.members()]
     flossed = RateWeights(*(p[index] for p in stage_weights(stages, name).parameters()))
@@ -265,10 +265,12 @@ def plot(folder: RunFolder) -> None:
     _plot_flossing(result, folder)
 
 
-def _errorbars(ax, per_gain: dict, **style) -> None:
+def errorbars(ax, per_gain: dict, **style):
+    """Mean +- sd per gain of ``per_gain`` ({gain: [mean, sd]}) against the gain; returns
+    matplotlib's errorbar container."""
     gains = [float(g) for g in per_gain]
     values = np.array(list(per_gain.values()))
-    ax.errorbar(gains, values[:, 0], yerr=values[:, 1], capsize=3, marker="o", **style)
+    return ax.errorbar(gains, values[:, 0], yerr=values[:, 1], capsize=3, marker="o", **style)
 
 
 def _plot_exponents(result: dict, folder: RunFolder) -> None:
@@ -281,8 +283,8 @@ def _plot_exponents(result: dict, folder: RunFolder) -> None:
     for row, (task_name, task_runs) in zip(axes, runs.items(), strict=True):
         prototype = result["spec_prototype_before"].get(task_name, {})
         for ax, rule in zip(row, rules, strict=True):
-            _errorbars(ax, task_runs["max_exponent_before"], label="before training")
-            _errorbars(ax, task_runs["max_exponent_after"][rule], label="after training")
+            errorbars(ax, task_runs["max_exponent_before"], label="before training")
+            errorbars(ax, task_runs["max_exponent_after"][rule], label="after training")
             if prototype:
                 gains = [float(g) for g in prototype]
                 ax.plot(gains, list(prototype.values()), "k:", label="spec prototype (before)")
