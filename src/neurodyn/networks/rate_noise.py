@@ -50,15 +50,21 @@ def sample_noise(
 
 def _member_noise(network, keys, counter: int, shape, scale) -> torch.Tensor | None:
     """``scale`` (E,) times standard normals (E, *shape), zero for the members of scale 0
-    (not drawn); None if every scale is 0."""
-    drawn = (scale > 0).nonzero().flatten()
-    if drawn.numel() == 0:
+    (not drawn); None if every scale is 0. The normals of each run of consecutive members
+    with noise are drawn in one call, straight into their rows."""
+    drawn = (scale > 0).tolist()
+    if not any(drawn):
         return None
     placement = {"dtype": network.dtype, "device": network.device}
     noise = torch.zeros(network.ensemble_size, *shape, **placement)
-    normal = rng.counter_noise(keys[drawn], counter, shape, network.dtype)
-    noise[drawn] = normal * scale[drawn].view(-1, *[1] * len(shape))
-    return noise
+    first = None
+    for e, on in enumerate([*drawn, False]):
+        if on and first is None:
+            first = e
+        elif not on and first is not None:
+            noise[first:e] = rng.counter_noise(keys[first:e], counter, shape, network.dtype)
+            first = None
+    return noise.mul_(scale.view(-1, *[1] * len(shape)))
 
 
 def check_noise(network, noise: torch.Tensor | None, x: torch.Tensor) -> None:
