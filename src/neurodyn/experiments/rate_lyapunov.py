@@ -55,14 +55,20 @@ SPEC_PROTOTYPE_BEFORE = {"0.2": -0.58, "0.5": -0.42, "1": -0.21, "1.5": 0.0, "2"
 
 
 @dataclass(frozen=True)
-class RateLyapunovConfig(RateGainConfig):
+class ExponentConfig(RateGainConfig):
+    """The ``rate-gain`` training fields, then the protocol of lambda_1."""
+
+    lyapunov_trajectories: int = option(16, "input streams per member for lambda_1", minimum=1)
+    lyapunov_trials: int = option(10, "trials per stream, the first the warm-up", minimum=2)
+
+
+@dataclass(frozen=True)
+class RateLyapunovConfig(ExponentConfig):
     """The ``rate-gain`` training fields, then the Lyapunov protocol and flossing."""
 
     tasks: tuple[str, ...] = option(
         ("romo",), "registered task names or neurogym ids", unbounded=True, unique=True
     )
-    lyapunov_trajectories: int = option(16, "input streams per member for lambda_1", minimum=1)
-    lyapunov_trials: int = option(10, "trials per stream, the first the warm-up", minimum=2)
     flossing_iterations: int = option(100, "gradient-flossing pretraining iterations", minimum=1)
     flossing_learning_rate: float = option(1e-3, "Adam learning rate of flossing", above=0.0)
     flossing_exponents: int = option(
@@ -126,7 +132,7 @@ def max_exponents(
     return spectrum.maximum.mean(1).masked_fill(~finite, float("nan"))
 
 
-def _mean_sd(values: torch.Tensor, index: dict[float, list[int]]) -> dict[str, list[float]]:
+def mean_sd(values: torch.Tensor, index: dict[float, list[int]]) -> dict[str, list[float]]:
     """Per gain, the mean and sd of ``values`` over its members ``index[gain]`` (its seeds)."""
     return {
         f"{g:g}": [float(values[i].mean()), float(values[i].std(correction=0))]
@@ -150,7 +156,7 @@ def stage_members(config: RateLyapunovConfig, stage: str) -> list[tuple]:
     return config.members()
 
 
-def _exponents(stages: Stages, name: str, config: RateLyapunovConfig, task) -> torch.Tensor:
+def stage_exponents(stages: Stages, name: str, config: ExponentConfig, task) -> torch.Tensor:
     """lambda_1 per member of ``config`` of stage ``name``'s weights (the initialisation's if
     it keeps none), measured once and kept in its values: a sweep's join only reads it."""
     values = stages.values(name) if stages.done(name) else {}
@@ -185,15 +191,15 @@ def _task_results(stages: Stages, config: RateLyapunovConfig, task_name: str, pr
     task, pairs = tasks.get(task_name), _pairs(config)
     members = stage_members(config, f"{task_name} flossing")
     by_gain = {gain: [i for i, m in enumerate(members) if m[0] == gain] for gain in config.gains}
-    before = _exponents(stages, f"{task_name} initialisation", pairs, task)
-    result = {"max_exponent_before": _mean_sd(before, by_gain), "max_exponent_after": {}}
+    before = stage_exponents(stages, f"{task_name} initialisation", pairs, task)
+    result = {"max_exponent_before": mean_sd(before, by_gain), "max_exponent_after": {}}
     result["learning_rate"] = {}
     for rule in config.rules:
         name = f"{task_name} {rule}"
         values = train_stage(stages, name, config, task, rule, progress)
         selected = selected_members(config, torch.tensor(values["losses"]).T)
-        result["max_exponent_after"][rule] = _mean_sd(
-            _exponents(stages, name, config, task), {g: i for g, (_, i) in selected.items()}
+        result["max_exponent_after"][rule] = mean_sd(
+            stage_exponents(stages, name, config, task), {g: i for g, (_, i) in selected.items()}
         )
         result["learning_rate"][rule] = {f"{g:g}": lr for g, (lr, _) in selected.items()}
     name = f"{task_name} flossing"
@@ -201,9 +207,9 @@ def _task_results(stages: Stages, config: RateLyapunovConfig, task_name: str, pr
         _floss(stages, name, pairs, task, progress)
     losses = torch.tensor(stages.values(name)["losses"]).T
     flossing = {
-        "max_exponent_flossed": _mean_sd(_exponents(stages, name, pairs, task), by_gain),
-        "loss_first": _mean_sd(losses[0], by_gain),
-        "loss_last": _mean_sd(losses[-1], by_gain),
+        "max_exponent_flossed": mean_sd(stage_exponents(stages, name, pairs, task), by_gain),
+        "loss_first": mean_sd(losses[0], by_gain),
+        "loss_last": mean_sd(losses[-1], by_gain),
     }
     index = [members.index((gain, seed)) for gain, _, seed in config.members()]
     flossed = RateWeights(*(p[index] for p in stage_weights(stages, name).parameters()))
