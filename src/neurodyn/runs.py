@@ -230,7 +230,10 @@ class RunFolder:
         fresh = not (self.path / MARKER).is_file()
         try:
             self.path.mkdir(parents=True, exist_ok=True)
-            for leftover in self.path.iterdir():  # temporary files of a killed write
+            leftovers = [*self.path.iterdir()]  # temporary files of a killed write
+            if (self.path / FIGURES).is_dir():
+                leftovers += (self.path / FIGURES).iterdir()
+            for leftover in leftovers:
                 if leftover.is_file() and _is_temporary(leftover.name):
                     leftover.unlink()
             if fresh:

@@ -124,6 +124,41 @@ def test_a_contracting_rate_network_has_one_stable_fixed_point_at_the_origin(act
     assert flow.labels == (("stable",), ("stable",))
 
 
+def test_a_homogeneous_relu_network_has_rays_of_marginal_fixed_points():
+    """No bias, zero input: F(c h) = c F(h) for c > 0. With W_h^T = R diag(1, 0.5, 0.2) R^T
+    and R's first column v > 0, every c v (c > 0) is a fixed point (all units active, J =
+    W_h^T, alpha = 0) with the marginal eigenvalue 1 along v: the points found lie on the
+    ray. With 1 + 1e-9 instead of 1 (a rounding-sized growth) the points barely move
+    (q < 1e-14): marginal, so stable, unless ``marginal_tolerance`` is 0."""
+    positive = torch.tensor([[1.0], [2.0], [3.0]], dtype=F64)
+    rotation, _ = torch.linalg.qr(torch.cat([positive, gaussian(3, 2, seed=7)], 1))
+    rotation[:, 0] *= torch.sign(rotation[0, 0])  # v = (1, 2, 3) / |(1, 2, 3)|
+    network = LeakyRateNetwork(1, 3, 1, alpha=0.0, dtype=F64)
+    weights = network.init(0)
+    start = torch.tensor([1.0, 2.0, 4.0], dtype=F64)[:, None] * rotation[:, 0]
+    start = (start + 1e-3 * gaussian(3, 3, seed=8))[None]
+    for growth, tolerance, label in (
+        (1.0, 1e-6, "stable"),
+        (1 + 1e-9, 1e-6, "stable"),
+        (1 + 1e-9, 0.0, "saddle"),
+    ):
+        spectrum = torch.tensor([growth, 0.5, 0.2], dtype=F64)
+        weights.recurrent = (rotation @ torch.diag(spectrum) @ rotation.T).T[None].contiguous()
+        found = find_fixed_points(
+            StepDynamics.of_network(network, weights),
+            start,
+            input_size=1,
+            stop_q=1e-14,
+            marginal_tolerance=tolerance,
+        )
+        assert found.count.tolist() == [3] and found.labels == ((label,) * 3,)
+        assert float(found.q.max()) < 1e-14
+        along = found.points[0] @ rotation[:, 0]
+        ray = along[:, None] * rotation[:, 0]
+        torch.testing.assert_close(found.points[0], ray, atol=1e-6, rtol=0)
+        torch.testing.assert_close(found.eigenvalues[0, :, 0].abs(), spectrum[:1].expand(3))
+
+
 def test_ensemble_members_equal_their_single_runs():
     E, N = 3, 16
     network = LeakyRateNetwork(2, N, 1, ensemble_size=E, gain=1.5, dtype=F64)
@@ -213,6 +248,7 @@ def test_bad_arguments_are_refused_with_clear_errors():
         ({"time": "continuous"}, "needs the leak alpha"),
         ({"time": "continuous", "alpha": 1.0}, "needs the leak alpha"),
         ({"time": "weird"}, "time must be one of"),
+        ({"marginal_tolerance": -1e-6}, "marginal_tolerance"),
     ]
     for change, message in cases:
         arguments = {"initial_states": start, "inputs": torch.zeros(2, dtype=F64)} | change

@@ -134,6 +134,17 @@ def test_overwrite_replaces_a_run_folder_and_only_it(workspace, neurodyn, finish
     assert json.loads((workspace / "run" / "result.json").read_text())["config"]["epochs"] == 3
 
 
+def test_a_resume_removes_the_leftovers_of_killed_writes_figures_too(workspace, neurodyn, finished):
+    shutil.copytree(finished, workspace / "run")
+    leftovers = [workspace / "run" / ".result.json.k1.tmp"]
+    leftovers.append(workspace / "run" / "figures" / ".curves.png.k2.tmp")
+    for leftover in leftovers:
+        leftover.parent.mkdir(exist_ok=True)
+        leftover.write_bytes(b"a killed write")
+    succeeds(neurodyn, workspace, *RUN, "--out", "run", "--resume")
+    assert not [path for path in leftovers if path.exists()]
+
+
 def test_overwrite_of_another_experiments_run(workspace, neurodyn, finished):
     shutil.copytree(finished, workspace / "run")
     tiny = to_dict(experiments.get("steering-depth").tiny())

@@ -122,6 +122,7 @@ def find_fixed_points(
     outlier_distance: float | None = 10.0,
     time: str = "discrete",
     alpha: float | None = None,
+    marginal_tolerance: float = 1e-6,
 ) -> FixedPoints:
     """Fixed points of E members' dynamics from K candidates each, all in one batch.
 
@@ -153,6 +154,13 @@ def find_fixed_points(
             member whose initial states coincide has no spread and no outliers.
         time, alpha: stability of the map (``"discrete"``) or of the flow it is the Euler
             step of, with leak ``alpha`` (``"continuous"``, see the module docstring).
+        marginal_tolerance: a mode is unstable when |lambda| > 1 + ``marginal_tolerance``
+            (Re mu > ``marginal_tolerance``); modes within it of the boundary are marginal
+            and count as not unstable. Marginal modes are exact in some networks: a ReLU
+            network without biases at zero input is positively homogeneous, F(c h) = c F(h)
+            for c > 0, so its fixed points other than 0 lie on rays of fixed points, each
+            with an eigenvalue 1 along its ray, which rounding alone would put on either
+            side of 1.
 
     Every step updates all candidates of all members with one ``torch.optim.Adam`` step
     (its displacement scaled per candidate by its step size, exact as Adam's step is
@@ -175,6 +183,7 @@ def find_fixed_points(
     if outlier_distance is not None:
         outlier_distance = _positive("outlier_distance", outlier_distance)
     check_choice("time", time, TIMES)
+    marginal_tolerance = check_real("marginal_tolerance", marginal_tolerance, minimum=0)
     if time == "continuous" and (alpha is None or not 0 <= check_real("alpha", alpha) < 1):
         raise ValueError(f'time="continuous" needs the leak alpha in [0, 1), got {alpha!r}')
 
@@ -187,7 +196,9 @@ def find_fixed_points(
     order = order[:, :size]
     mask = torch.arange(size, device=q.device) < count[:, None]
     points = final.gather(1, order[..., None].expand(-1, -1, final.shape[-1]))
-    eigenvalues, modes, directions = _linearise(dynamics, points, x[:, :size], mask, time, alpha)
+    eigenvalues, modes, directions = _linearise(
+        dynamics, points, x[:, :size], mask, time, alpha, marginal_tolerance
+    )
     return FixedPoints(
         points=points.masked_fill(~mask[..., None], float("nan")),
         q=q.gather(1, order).masked_fill(~mask, float("nan")),
@@ -301,7 +312,7 @@ def _unique(points, q, keep, tolerance):
     return by_q.gather(1, first), kept.sum(1)
 
 
-def _linearise(dynamics, points, x, mask, time, alpha):
+def _linearise(dynamics, points, x, mask, time, alpha, tolerance):
     """At the ``points`` (E, P, N) where ``mask`` (E, P) holds: the eigenvalues (E, P, N)
     by decreasing instability, the unstable mode counts (E, P) and each saddle's leading
     unstable direction (E, P, N); NaN (counts 0) elsewhere. The Jacobians of all points
@@ -318,9 +329,9 @@ def _linearise(dynamics, points, x, mask, time, alpha):
         values, vectors = torch.linalg.eig(jacobians[mask])  # (M, N), (M, N, N)
     if time == "continuous":
         values = (values - 1) / (1 - alpha)
-        growth, threshold = values.real, 0.0
+        growth, threshold = values.real, tolerance
     else:
-        growth, threshold = values.abs(), 1.0
+        growth, threshold = values.abs(), 1.0 + tolerance
     order = growth.argsort(dim=-1, descending=True, stable=True)
     modes = (growth > threshold).sum(-1)
     leading = vectors.gather(-1, order[:, None, :1].expand(-1, N, 1))[..., 0]

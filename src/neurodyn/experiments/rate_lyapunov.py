@@ -55,14 +55,20 @@ SPEC_PROTOTYPE_BEFORE = {"0.2": -0.58, "0.5": -0.42, "1": -0.21, "1.5": 0.0, "2"
 
 
 @dataclass(frozen=True)
-class RateLyapunovConfig(RateGainConfig):
+class ExponentConfig(RateGainConfig):
+    """The ``rate-gain`` training fields, then the protocol of lambda_1."""
+
+    lyapunov_trajectories: int = option(16, "input streams per member for lambda_1", minimum=1)
+    lyapunov_trials: int = option(10, "trials per stream, the first the warm-up", minimum=2)
+
+
+@dataclass(frozen=True)
+class RateLyapunovConfig(ExponentConfig):
     """The ``rate-gain`` training fields, then the Lyapunov protocol and flossing."""
 
     tasks: tuple[str, ...] = option(
         ("romo",), "registered task names or neurogym ids", unbounded=True, unique=True
     )
-    lyapunov_trajectories: int = option(16, "input streams per member for lambda_1", minimum=1)
-    lyapunov_trials: int = option(10, "trials per stream, the first the warm-up", minimum=2)
     flossing_iterations: int = option(100, "gradient-flossing pretraining iterations", minimum=1)
     flossing_learning_rate: float = option(1e-3, "Adam learning rate of flossing", above=0.0)
     flossing_exponents: int = option(
@@ -150,7 +156,7 @@ def stage_members(config: RateLyapunovConfig, stage: str) -> list[tuple]:
     return config.members()
 
 
-def stage_exponents(stages: Stages, name: str, config: RateLyapunovConfig, task) -> torch.Tensor:
+def stage_exponents(stages: Stages, name: str, config: ExponentConfig, task) -> torch.Tensor:
     """lambda_1 per member of ``config`` of stage ``name``'s weights (the initialisation's if
     it keeps none), measured once and kept in its values: a sweep's join only reads it."""
     values = stages.values(name) if stages.done(name) else {}
