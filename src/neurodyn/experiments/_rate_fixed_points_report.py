@@ -3,10 +3,9 @@ measures against the gain, and each task's state planes."""
 
 from __future__ import annotations
 
-import numpy as np
-
 from neurodyn.analysis.state_space import draw_state_plane
 from neurodyn.experiments._stages import Stages
+from neurodyn.experiments.rate_lyapunov import errorbars
 from neurodyn.plotting import figure
 from neurodyn.runs import RunFolder
 
@@ -63,11 +62,7 @@ def _plot_structure(result: dict, folder: RunFolder) -> None:
             for rule, per_gain in task_runs.items():
                 if rule == "spearman":
                     continue
-                gains = [float(g) for g in per_gain[key]]
-                values = np.array(list(per_gain[key].values()))
-                ax.errorbar(
-                    gains, values[:, 0], yerr=values[:, 1], marker="o", capsize=3, label=rule
-                )
+                errorbars(ax, per_gain[key], label=rule)
             ax.set_ylabel(COLUMNS[key] if key != "slow_dimension" else "slow-manifold dim.")
             ax.set_xlabel("gain")
         axes[0][column].set_title(task_name)
