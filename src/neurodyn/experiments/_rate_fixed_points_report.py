@@ -18,6 +18,7 @@ COLUMNS = {
     "slow_dimension": "slow dim",
 }
 PANELS = ("stable", "saddle", "slow_dimension", "max_exponent")
+LABELS = {"slow_dimension": "slow-manifold dim.", "max_exponent": "lambda_1 (finite ones)"}
 
 
 def summary(result: dict) -> str:
@@ -25,6 +26,7 @@ def summary(result: dict) -> str:
     for task_name, runs in result["runs"].items():
         lines.append(f"{task_name}: after training, mean +- sd over seeds at the selected rate")
         lines.append("  rule  gain  lr      " + "".join(f"{c:>15}" for c in COLUMNS.values()))
+        lines.append("  (lambda_1 over the seeds where it is finite, the others counted)")
         for rule, per_gain in runs.items():
             if rule == "spearman":
                 continue
@@ -33,7 +35,9 @@ def summary(result: dict) -> str:
                     f"{per_gain[key][gain][0]:>8.3f}+-{per_gain[key][gain][1]:<5.2f}"
                     for key in COLUMNS
                 )
-                lines.append(f"  {rule:<5} {gain:>4}  {lr:<7g}{cells}")
+                collapsed = per_gain["collapsed"][gain]
+                note = f"  (lambda_1 = -inf: {collapsed})" if collapsed else ""
+                lines.append(f"  {rule:<5} {gain:>4}  {lr:<7g}{cells}{note}")
         rho = ", ".join(
             f"{k} {'undefined' if v is None else f'{v:+.2f}'}" for k, v in runs["spearman"].items()
         )
@@ -63,7 +67,7 @@ def _plot_structure(result: dict, folder: RunFolder) -> None:
                 if rule == "spearman":
                     continue
                 errorbars(ax, per_gain[key], label=rule)
-            ax.set_ylabel(COLUMNS[key] if key != "slow_dimension" else "slow-manifold dim.")
+            ax.set_ylabel(LABELS.get(key, COLUMNS[key]))
             ax.set_xlabel("gain")
         axes[0][column].set_title(task_name)
     axes[0][0].legend(fontsize=7)

@@ -8,9 +8,11 @@ stability (stable, saddle, unstable: |lambda| vs 1 of the map, with modes within
 1 marginal), the dimension of the slow manifold (the principal components that explain
 90% of the spread of the slow points, :func:`~neurodyn.analysis.state_space.slow_dimension`)
 and lambda_1 after training (the ``rate-lyapunov`` protocol). Summaries are mean +- sd over
-seeds at the learning rate ``rate-gain`` selects per gain; figures show, per task, one
-member per rule and gain (the first seed) in the plane of its two leading principal
-components (:mod:`~neurodyn.analysis.state_space`).
+seeds at the learning rate ``rate-gain`` selects per gain (for lambda_1 over the seeds
+where it is finite: with alpha = 0, as in 2AF and DMS, a step on which every ReLU unit is
+silent has J = 0 and lambda_1 = -inf; their number is ``collapsed``); figures show, per
+task, one member per rule and gain (the first seed) in the plane of its two leading
+principal components (:mod:`~neurodyn.analysis.state_space`).
 
 x* is the constant input of the period in which each task holds its memory
 (:data:`HOLD_INPUTS`): zero between Romo's stimuli and between flip-flop pulses, the
@@ -24,6 +26,7 @@ points (``unique_distance`` apart); the slow-manifold dimension is the robust me
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import scipy.stats
@@ -56,6 +59,8 @@ HOLD_INPUTS = {
     "decision": (1.0, 0.5, 0.5),
 }
 MEASURES = ("fixed", "stable", "saddle", "unstable", "slow", "slow_dimension")
+# log |J v| of a step where J v = 0 (ReLU, alpha = 0, every unit silent): the spectrum's floor
+FLOOR = math.log(torch.finfo(torch.float64).tiny)
 TRIALS_COUNTER = 1  # the trials of the analysis: draw 1 of each member's "evaluation" key
 
 
@@ -181,7 +186,12 @@ def _task_results(stages: Stages, config: RateFixedPointsConfig, task_name: str,
         selected = selected_members(config, torch.tensor(values["losses"]).T)
         index = {gain: members for gain, (_, members) in selected.items()}
         per_gain = {key: mean_sd(torch.tensor(measures[key]), index) for key in MEASURES}
-        per_gain["max_exponent"] = mean_sd(exponent, index)
+        # a stream that reached J = 0 sits at the floor from then on: its member's lambda_1,
+        # the mean over the streams, is -inf in exact arithmetic
+        collapsed = exponent <= FLOOR / config.lyapunov_trajectories + 1
+        kept = {gain: [i for i in members if not collapsed[i]] for gain, members in index.items()}
+        per_gain["max_exponent"] = mean_sd(exponent, kept)
+        per_gain["collapsed"] = {f"{g:g}": int(collapsed[m].sum()) for g, m in index.items()}
         per_gain["accuracy"] = mean_sd(torch.tensor(values["accuracy"]["all"]), index)
         per_gain["learning_rate"] = {f"{g:g}": lr for g, (lr, _) in selected.items()}
         per_gain["shown"] = {f"{g:g}": members[0] for g, members in index.items()}
