@@ -183,20 +183,27 @@ def counter_noise(
     keys: torch.Tensor, counter: int, shape: tuple[int, ...], dtype: torch.dtype = torch.float32
 ) -> torch.Tensor:
     """Standard normal numbers (E, *shape) for draw ``counter``, two per 64-bit hash: each
-    32-bit half gives u = (its low 24 bits + 1/2) 2^-24 and z = sqrt(2) erfinv(2u - 1),
-    the inverse normal distribution function, in float32. A quarter of the hashes of
+    32-bit half gives z = sqrt(2) erfinv(2u - 1) (:func:`normal_from_bits`), the inverse
+    normal distribution function, in float32. A quarter of the hashes of
     :func:`counter_normal`, one transcendental per number and no float64, so several times
-    faster, for the bulk noise of network dynamics; the tails end at 5.4 sd (u = 2^-25).
-    Member e's numbers depend only on (keys[e], counter)."""
+    faster, for the bulk noise of network dynamics. Member e's numbers depend only on
+    (keys[e], counter)."""
     count = math.prod(shape)
     pairs = (count + 1) // 2
     counters = torch.as_tensor(counter, dtype=torch.int64, device=keys.device)
     normal = torch.empty(keys.shape[0], 2 * pairs, dtype=torch.float32, device=keys.device)
     for first, n, bits in _hashed(keys, counters, pairs):
-        chunk = normal[first : first + n]
-        chunk.copy_(bits.view(torch.int32) & ((1 << 24) - 1))  # the two halves of each hash
-        chunk.add_(0.5).mul_(2.0**-23).sub_(1.0).erfinv_().mul_(math.sqrt(2.0))
+        normal_from_bits(bits.view(torch.int32), out=normal[first : first + n])
     return normal[:, :count].to(dtype).reshape(keys.shape[0], *shape)
+
+
+def normal_from_bits(bits: torch.Tensor, *, out: torch.Tensor) -> torch.Tensor:
+    """z = sqrt(2) erfinv(2u - 1) of the low 23 bits k of each int32 in ``bits``, written
+    into the float32 ``out``: u = (k + 1/2) 2^-23, so 2u - 1 = k 2^-22 + 2^-23 - 1, exact in
+    float32 and strictly inside (-1, 1) (with 24 bits, (k + 1/2) 2^-23 - 1 rounds to 1 for
+    the largest k, and erfinv(1) is infinite). The tails end at |z| = 5.29 (u = 2^-24)."""
+    out.copy_(bits & ((1 << 23) - 1))
+    return out.mul_(2.0**-22).add_(2.0**-23 - 1.0).erfinv_().mul_(math.sqrt(2.0))
 
 
 def split_keys(keys: torch.Tensor, stream: str) -> torch.Tensor:

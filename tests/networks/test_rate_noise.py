@@ -36,6 +36,17 @@ def test_counter_noise_is_standard_normal_and_per_member():
     assert not bool((split == keys).any())
 
 
+def test_every_bit_pattern_gives_a_finite_normal_number_inside_the_tails():
+    """All 2^23 values of the low bits (and high bits ignored): finite, symmetric about 0,
+    increasing, the extremes at +-5.29 (u = 2^-24); 24 bits rounded the largest to 1 and
+    erfinv(1) = inf (a real NaN in a quick rate-gain-dale run)."""
+    low = torch.arange(1 << 23, dtype=torch.int32)
+    z = rng.normal_from_bits(low | (1 << 30), out=torch.empty(1 << 23))  # high bits masked
+    assert bool(z.isfinite().all()) and bool((z.diff() > 0).all())
+    assert torch.equal(z, -z.flip(0))
+    assert abs(float(z[-1]) - 5.2947) < 1e-3
+
+
 @pytest.mark.parametrize("alpha", [0.0, 0.5, 0.9])
 def test_recurrent_noise_gives_the_leak_its_stationary_variance(alpha):
     """With W = 0 and no input, h_t = alpha h_{t-1} + sqrt(2 (1 - alpha)) sigma xi_t: the
