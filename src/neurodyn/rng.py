@@ -137,14 +137,20 @@ def check_keys(name: str, keys: torch.Tensor) -> torch.Tensor:
     return keys
 
 
+def counter_cells(counters: torch.Tensor, count: int) -> torch.Tensor:
+    """The per-position half of the hash of (counter, position), (T, count) int64 for the
+    T ``counters``; :func:`_hashed` mixes each member's key into it."""
+    positions = torch.arange(count, dtype=torch.int64, device=counters.device)
+    offsets = counters.reshape(-1, 1) * signed64(0x2545F4914F6CDD1D)  # wraps modulo 2^64
+    return mix64(positions[None, :] + offsets + GOLDEN)
+
+
 def _hashed(keys: torch.Tensor, counters: torch.Tensor, count: int):
     """The counter-based bits of (keys[e], counter, position) for ``count`` positions per
     counter: yields (first, n, bits) with bits (n, counters * count) int64 for members
     ``first`` ... ``first + n - 1``, in chunks of about CHUNK numbers (the int64
     temporaries stay in cache)."""
-    positions = torch.arange(count, dtype=torch.int64, device=keys.device)
-    offsets = counters.reshape(-1, 1) * signed64(0x2545F4914F6CDD1D)  # wraps modulo 2^64
-    cells = mix64(positions[None, :] + offsets + GOLDEN)  # (T, P)
+    cells = counter_cells(counters, count)  # (T, P)
     E, M = keys.shape[0], cells.numel()
     step = max(1, CHUNK // max(M, 1))
     for first in range(0, E, step):

@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from neurodyn import rng, rules
+from neurodyn.networks import rate_noise
 from neurodyn.networks.rate import LeakyRateNetwork
 from neurodyn.rules import rate_rule
 from neurodyn.tasks.decision import PerceptualDecision
@@ -34,6 +35,18 @@ def test_counter_noise_is_standard_normal_and_per_member():
     split = rng.split_keys(keys, "dynamics")
     assert torch.equal(split[1:2], rng.split_keys(keys[1:2], "dynamics"))
     assert not bool((split == keys).any())
+
+
+@pytest.mark.parametrize("shape", [(32, 56, 64), (3, 5, 7), (1,)])
+def test_the_numba_path_gives_the_numbers_of_counter_noise(shape):
+    keys = rng.member_keys([0, 1, 7, 123456789], "task")
+    for counter in (0, 5, 2**40):
+        torch.testing.assert_close(
+            rate_noise._normals(keys, counter, shape),
+            rng.counter_noise(keys, counter, shape),
+            rtol=0,
+            atol=0,
+        )
 
 
 def test_every_bit_pattern_gives_a_finite_normal_number_inside_the_tails():

@@ -19,6 +19,7 @@ import torch
 
 from neurodyn import rng
 from neurodyn.checks import check_positive_int, check_tensor
+from neurodyn.networks.counter_kernels import counter_noise_levels
 
 
 def sample_noise(
@@ -62,9 +63,20 @@ def _member_noise(network, keys, counter: int, shape, scale) -> torch.Tensor | N
         if on and first is None:
             first = e
         elif not on and first is not None:
-            noise[first:e] = rng.counter_noise(keys[first:e], counter, shape, network.dtype)
+            noise[first:e] = _normals(keys[first:e], counter, shape)
             first = None
     return noise.mul_(scale.view(-1, *[1] * len(shape)))
+
+
+def _normals(keys: torch.Tensor, counter: int, shape) -> torch.Tensor:
+    """:func:`neurodyn.rng.counter_noise` (E, *shape), on the CPU by its numba kernel
+    (:func:`~neurodyn.networks.counter_kernels.counter_noise_levels`, the same numbers)."""
+    if keys.device.type != "cpu":
+        return rng.counter_noise(keys, counter, shape)
+    count = math.prod(shape)
+    levels = torch.empty(keys.shape[0], count + count % 2)
+    counter_noise_levels(keys, counter, levels)
+    return levels.erfinv_().mul_(math.sqrt(2.0))[:, :count].reshape(keys.shape[0], *shape)
 
 
 def check_noise(network, noise: torch.Tensor | None, x: torch.Tensor) -> None:

@@ -27,32 +27,12 @@ An instance's trajectory depends neither on the other instances nor on the threa
 
 from __future__ import annotations
 
-import types
-
 import numba
 import numpy as np
 import torch
 
 from neurodyn import rng
-
-
-def _unsigned(function):
-    """``function`` with the integer constants it reads turned into uint64, for numba.
-
-    numba compiles signed integer arithmetic with LLVM's no-signed-wrap flag, so the
-    wrapping int64 products of :func:`neurodyn.rng.mix64` are undefined behaviour there
-    (LLVM then infers wrong signs: seen as wrong shuffles). The same code on uint64 wraps.
-    """
-    scope = dict(function.__globals__)
-    for name in function.__code__.co_names:
-        if isinstance(scope.get(name), int):
-            scope[name] = np.uint64(scope[name] % (1 << 64))
-    return types.FunctionType(function.__code__, scope, function.__name__)
-
-
-# Not cached itself (its code is rng.py's); numba's cache of the callers below does not see
-# edits to rng.mix64, which the tests would catch (orders against a torch reference).
-_mix64 = numba.njit(_unsigned(rng.mix64))
+from neurodyn.networks.counter_kernels import mix64 as _mix64
 
 SEED_BOUND = 1 << 62  # order seeds are drawn in [0, 2^62)
 _GOLDEN = np.uint64(rng.GOLDEN % (1 << 64))
