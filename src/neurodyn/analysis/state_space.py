@@ -15,11 +15,18 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from sklearn.decomposition import PCA
 
 from neurodyn.analysis.slow_points import FixedPoints
 from neurodyn.checks import check_real, check_tensor, describe
 from neurodyn.tasks._base import TrialBatch
+
+
+def _pca(**options):
+    """scikit-learn's PCA, imported when used: importing scikit-learn sets environment
+    variables (KMP_DUPLICATE_LIB_OK, KMP_INIT_AT_FORK), which importing neurodyn must not."""
+    from sklearn.decomposition import PCA
+
+    return PCA(**options)
 
 
 def trial_conditions(batch: TrialBatch) -> torch.Tensor:
@@ -72,7 +79,7 @@ def state_planes(hidden: torch.Tensor, found: FixedPoints) -> StatePlanes:
             states, member, unstable = (np.full_like(a, np.nan) for a in (states, member, unstable))
             pca = None
         else:
-            pca = PCA(n_components=2).fit(states)
+            pca = _pca(n_components=2).fit(states)
         trajectories.append(pca.transform(states) if pca else states[:, :2])
         real = ~np.isnan(member).any(-1)
         projected = np.full((len(member), 2), np.nan)
@@ -107,7 +114,7 @@ def slow_dimension(found: FixedPoints, variance: float = 0.9) -> torch.Tensor:
         if count < 2:
             dimensions.append(0)
             continue
-        pca = PCA().fit(points[:count].detach().cpu().double().numpy())
+        pca = _pca().fit(points[:count].detach().cpu().double().numpy())
         reached = np.cumsum(pca.explained_variance_ratio_) >= variance - 1e-12
         dimensions.append(int(np.argmax(reached)) + 1)
     return torch.tensor(dimensions)
