@@ -8,6 +8,11 @@ neurodyn sweep NAME [--grid AXIS=VALUES ...] [--executor local|slurm] ...
 neurodyn show RUN_DIR|SWEEP_DIR                 a run's summary, or a sweep's state
 neurodyn plot RUN_DIR|SWEEP_DIR                 redraw the figures from the folder
 
+Threads: every command that computes (run, reproduce, sweep) sets PyTorch's and numba's
+thread count to ``--threads N``, else ``OMP_NUM_THREADS``, else the CPUs the process may
+use (affinity, cgroup quota, SLURM; :mod:`neurodyn.threads`), and puts the previous
+count back when it ends. This is the application's choice: the library sets nothing.
+
 Every anticipated failure (a bad setting or file, a refused run folder, an OSError such
 as a full disk) is one line ``neurodyn: error: ...`` on stderr and exit code 2; a
 traceback means a bug.
@@ -16,12 +21,17 @@ traceback means a bug.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from neurodyn import experiments
+import numba
+import torch
+
+from neurodyn import experiments, threads
 from neurodyn.config import add_arguments, apply_arguments, from_dict, to_dict
 from neurodyn.runs import RunFolder
 from neurodyn.sweeps.folder import MARKER as SWEEP_MARKER
@@ -59,7 +69,45 @@ def _printable_values(value: Any) -> Any:
     return value
 
 
+def _positive_threads(text: str) -> int:
+    """``--threads``' value: a positive integer, else a one-line usage error."""
+    if not text.strip().isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer (threads), got {text!r}")
+    return int(text)
+
+
+def add_thread_option(parser: argparse.ArgumentParser) -> None:
+    """``--threads N`` on a command that computes (run, reproduce, sweep)."""
+    parser.add_argument(
+        "--threads",
+        type=_positive_threads,
+        metavar="N",
+        help="PyTorch and numba threads (default: OMP_NUM_THREADS, else the CPUs this "
+        "process may use: affinity, cgroup quota, SLURM_CPUS_PER_TASK)",
+    )
+
+
+@contextlib.contextmanager
+def use_threads(requested: int | None) -> Iterator[int]:
+    """Compute on ``requested`` threads, else :func:`neurodyn.threads.thread_count`'s
+    choice, and restore the previous counts afterwards (so that ``main`` called in a
+    process, as the tests do, leaves that process's setting as it was). Inter-op threads
+    are left alone: neurodyn forks no inter-op work, and PyTorch allows setting them only
+    once per process, before any parallel work."""
+    count, source = threads.thread_count(requested)
+    before = torch.get_num_threads(), numba.get_num_threads()
+    print(f"threads: {count} ({printable(source)})")
+    torch.set_num_threads(count)
+    numba.set_num_threads(min(count, numba.config.NUMBA_NUM_THREADS))  # numba's pool size
+    try:
+        yield count
+    finally:
+        torch.set_num_threads(before[0])
+        numba.set_num_threads(before[1])
+
+
 def _run_options(parser: argparse.ArgumentParser) -> None:
+    add_thread_option(parser)
     parser.add_argument("--out", help="run folder (default: runs/NAME)")
     parser.add_argument("--config", help="a JSON or TOML file with config fields")
     parser.add_argument(
@@ -139,12 +187,18 @@ def _run(name: str, argv: list[str]) -> int:
     )
     print(f"neurodyn run {name} -> {printable(str(folder.path))}")
     print(json.dumps(to_dict(config), indent=1))
-    experiment.run(config, folder, not args.no_progress)
-    _present(experiment, folder)
+    with use_threads(args.threads):
+        experiment.run(config, folder, not args.no_progress)
+        _present(experiment, folder)
     return 0
 
 
 def _reproduce(args: argparse.Namespace) -> int:
+    with use_threads(args.threads):
+        return _reproduce_all(args)
+
+
+def _reproduce_all(args: argparse.Namespace) -> int:
     root = Path(args.out or ("runs/reproduce-quick" if args.quick else "runs/reproduce"))
     for name, experiment in experiments.EXPERIMENTS.items():
         if experiment.quick is None:
@@ -218,6 +272,7 @@ def _main(argv: list[str]) -> int:
     reproduce.add_argument("--out", help="root folder (default: runs/reproduce[-quick])")
     reproduce.add_argument("--resume", action="store_true", help="continue interrupted runs")
     reproduce.add_argument("--no-progress", action="store_true")
+    add_thread_option(reproduce)
     sub.add_parser("sweep", help="a sweep in chunks on an executor (neurodyn sweep --help)")
     for command, purpose in (("show", "print the summary"), ("plot", "redraw the figures")):
         sub.add_parser(command, help=f"{purpose} of a run or sweep folder").add_argument("folder")

@@ -2,7 +2,8 @@
 
 Layout (design principle 5)::
 
-    <run>/neurodyn-run.json        marker: this is a neurodyn run folder (experiment, version)
+    <run>/neurodyn-run.json        marker: this is a neurodyn run folder (experiment, version,
+                                   the PyTorch thread counts it ran with)
     <run>/config.json              the full config (rewritten only when a resume extends it)
     <run>/metrics.csv              one row per logged step (rewritten atomically)
     <run>/result.json              headline numbers next to the papers' values
@@ -13,6 +14,11 @@ Layout (design principle 5)::
 Every file is written to a temporary sibling and renamed over the old one, so a run
 killed at any moment leaves the previous complete version. Checkpoints are safetensors
 (never pickle) and carry a hash of the config: resuming with another config is refused.
+The marker's ``threads`` lists the PyTorch thread counts of the sessions that wrote to the
+run (its start, then each resume that used another count), read from
+``torch.get_num_threads()`` at each session's first write: how the run was computed, which
+explains its timings, kept apart from ``config.json`` so that resuming on another thread
+count (or an older run folder without it) compares and hashes the same config.
 A :class:`RunFolder` checks what it can when it is made and writes nothing then: the
 folder, the marker and ``config.json`` are written (and an old run deleted) at the first
 write of a file, once the experiment has validated its config and loaded its data.
@@ -238,7 +244,9 @@ class RunFolder:
                     leftover.unlink()
             if fresh:
                 marker = {"experiment": self.experiment, "neurodyn": neurodyn.__version__}
-                write_json(self.path / MARKER, marker)
+                write_json(self.path / MARKER, marker | {"threads": [torch.get_num_threads()]})
+            else:
+                self._note_threads()
             if self._rewrite_config:
                 write_json(self.path / CONFIG, self.config)
         except BaseException:
@@ -249,6 +257,14 @@ class RunFolder:
                         folder.rmdir()
             raise
         self._ready = True
+
+    def _note_threads(self) -> None:
+        """Add this session's thread count to the marker's ``threads`` if it is new there
+        (a marker written before neurodyn recorded threads is left as it is)."""
+        marker = read_json_object(self.path / MARKER)
+        counts = marker.get("threads")
+        if isinstance(counts, list) and torch.get_num_threads() not in counts:
+            write_json(self.path / MARKER, marker | {"threads": [*counts, torch.get_num_threads()]})
 
     def _delete_run_files(self) -> None:
         """Delete the run files, config.json first (then a kill leaves a failed start)."""

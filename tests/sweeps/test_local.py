@@ -4,6 +4,7 @@ failed chunk costs only itself, and a rerun computes only what is missing."""
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import pytest
 
@@ -13,6 +14,7 @@ from neurodyn.experiments import rate_gain
 from neurodyn.runs import RunFolder
 from neurodyn.sweeps import executors
 from neurodyn.sweeps.gather import write_table
+from neurodyn.threads import available_cpus
 
 CONFIG = rate_gain.RateGainConfig(
     **rate_gain.TINY_GRID | {"gains": (0.5, 1.0, 1.5), "seeds": (0, 1)},
@@ -43,10 +45,14 @@ def test_the_sweep_equals_the_one_ensemble_run(tmp_path, one_ensemble, chunk_siz
     assert (tmp_path / "result" / "figures" / "loss_curves.png").is_file()
 
 
+@pytest.mark.skipif(available_cpus() < 2, reason="2 workers need 2 CPUs")
 def test_a_process_pool_gives_the_same_table(tmp_path, one_ensemble):
     failures, result = sweeps.run_sweep(tmp_path, sweep(12), sweeps.Local(workers=2), False)
     assert failures == {} and result == one_ensemble[0]
     assert (tmp_path / "table.csv").read_text() == one_ensemble[1]
+    markers = list((tmp_path / "chunks").glob("*/neurodyn-run.json"))
+    share = sweeps.Local(workers=2).threads()  # each worker ran on its share of the CPUs
+    assert markers and all(json.loads(m.read_text())["threads"] == [share] for m in markers)
 
 
 def test_a_failed_chunk_costs_only_itself_and_a_rerun_runs_only_it(

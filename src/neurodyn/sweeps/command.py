@@ -39,6 +39,9 @@ def _executor_options(parser: argparse.ArgumentParser) -> None:
         "--sbatch", action="append", default=[], metavar="KEY=VALUE", help="slurm: sbatch option"
     )
     group.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    from neurodyn.cli import add_thread_option
+
+    add_thread_option(group)  # this process's (chunks run here when --workers is 1)
 
 
 def _pairs(entries: list[str], flag: str) -> dict[str, str]:
@@ -164,7 +167,10 @@ def _report(folder: SweepFolder, sweep: Sweep, executor, args, printable) -> int
         f"neurodyn sweep {sweep.experiment} -> {printable(str(folder.path))}: "
         f"{len(chunks)} chunks of up to {sweep.chunk_size} members on {executor}"
     )
-    failures, result = run_sweep(folder.path, sweep, executor, not args.no_progress)
+    from neurodyn.cli import use_threads
+
+    with use_threads(args.threads):  # local workers get their own share (executors.py)
+        failures, result = run_sweep(folder.path, sweep, executor, not args.no_progress)
     for key, reason in failures.items():
         described = sweep.describe(sweep.keyed()[key])
         print(f"chunk {key} ({described}) failed: {printable(reason)}", file=sys.stderr)

@@ -2,11 +2,13 @@
 
 :class:`Local` runs one chunk after another in this process (``workers=1``) or up to
 ``workers`` chunks at once as separate processes through submitit's ``LocalExecutor``,
-each pinned to its own share of the CPUs this process may use, with as many PyTorch
-threads. :class:`Slurm` submits the chunks as one job array through submitit's
-``SlurmExecutor``. Both need nothing from submitit but the jobs: a chunk's results are
-the files it writes (``done/``, ``failed/``), so one killed or failed job costs only its
-chunk, and :func:`execute` collects every job however the others end.
+each pinned to its own share of the CPUs this process may use, with that share's count
+of PyTorch threads (:func:`neurodyn.threads.available_cpus` split evenly; a cgroup quota
+or SLURM limit below the affinity lowers every share's threads). :class:`Slurm` submits
+the chunks as one job array through submitit's ``SlurmExecutor``. Both need nothing from
+submitit but the jobs: a chunk's results are the files it writes (``done/``, ``failed/``),
+so one killed or failed job costs only its chunk, and :func:`execute` collects every job
+however the others end.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from tqdm.auto import tqdm
 from neurodyn.files import atomic_write, read_json_object, write_json
 from neurodyn.sweeps.folder import Sweep, SweepFolder, chunk_key
 from neurodyn.sweeps.worker import run_chunk
+from neurodyn.threads import available_cpus
 
 POLL_SECONDS = 1.0
 _UNFINISHED = {"PENDING", "RUNNING", "REQUEUED", "COMPLETING", "CONFIGURING", "SUSPENDED"}
@@ -43,7 +46,7 @@ class Local:
     kind: ClassVar[str] = "local"
 
     def __post_init__(self) -> None:
-        cpus = len(os.sched_getaffinity(0))
+        cpus = available_cpus()
         if isinstance(self.workers, bool) or not isinstance(self.workers, int):
             raise ValueError(f"--workers must be an integer, got {self.workers!r}")
         if not 1 <= self.workers <= cpus:
@@ -57,6 +60,11 @@ class Local:
         cpus = sorted(os.sched_getaffinity(0))
         size = len(cpus) // self.workers
         return [cpus[i * size : (i + 1) * size] for i in range(self.workers)]
+
+    def threads(self) -> int:
+        """Each worker's thread count: its share of the CPUs this process may use (the
+        same count as the CPUs it is pinned to, unless a quota or SLURM allows fewer)."""
+        return max(1, available_cpus() // self.workers)
 
 
 @dataclass(frozen=True)
@@ -211,18 +219,19 @@ def _poll(folder, start, limit: int, running: dict, waiting: list, bar: _Progres
 
 def _threads(count: int) -> list[str]:
     """Shell lines run before a job starts: its libraries' threads (PyTorch reads
-    ``OMP_NUM_THREADS`` when it starts)."""
-    return [f"export OMP_NUM_THREADS={count}", f"export MKL_NUM_THREADS={count}"]
+    ``OMP_NUM_THREADS`` and numba ``NUMBA_NUM_THREADS`` when they start)."""
+    return [f"export {name}={count}" for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS",
+                                                  "NUMBA_NUM_THREADS")]  # fmt: skip
 
 
 def _local_submitter(submitit, executor: Local, folder: SweepFolder) -> Callable:
     """One submitit LocalExecutor per worker slot, whose jobs start pinned to the slot's
-    CPUs (``taskset``) with one thread per CPU."""
-    slots = []
+    CPUs (``taskset``) with :meth:`Local.threads` threads each."""
+    slots, count = [], executor.threads()
     for cpus in executor.shares():
         jobs = submitit.LocalExecutor(folder=str(folder.logs))
         pin = f"taskset -p -c {','.join(map(str, cpus))} $$ > /dev/null"
-        jobs.update_parameters(timeout_min=10**7, setup=[*_threads(len(cpus)), pin])
+        jobs.update_parameters(timeout_min=10**7, setup=[*_threads(count), pin])
         slots.append(jobs)
     experiment = folder.read().experiment
 
