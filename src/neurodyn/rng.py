@@ -186,30 +186,54 @@ def counter_uniform(
 
 
 def counter_noise(
-    keys: torch.Tensor, counter: int, shape: tuple[int, ...], dtype: torch.dtype = torch.float32
+    keys: torch.Tensor,
+    counter: int,
+    shape: tuple[int, ...],
+    dtype: torch.dtype = torch.float32,
+    *,
+    scale: torch.Tensor | None = None,
 ) -> torch.Tensor:
-    """Standard normal numbers (E, *shape) for draw ``counter``, two per 64-bit hash: each
-    32-bit half gives z = sqrt(2) erfinv(2u - 1) (:func:`normal_from_bits`), the inverse
-    normal distribution function, in float32. A quarter of the hashes of
-    :func:`counter_normal`, one transcendental per number and no float64, so several times
-    faster, for the bulk noise of network dynamics. Member e's numbers depend only on
-    (keys[e], counter)."""
+    """Standard normal numbers (E, *shape) for draw ``counter``, times ``scale`` (E,) per
+    member if given: z = erfinv(2u - 1) times :func:`noise_factor` (sqrt(2) scale, one
+    float32 number per member) in float32, with the 2u - 1 of
+    :func:`counter_noise_levels`. A quarter of the hashes of :func:`counter_normal`, one
+    transcendental per number and no float64, so several times faster, for the bulk noise
+    of network dynamics. Member e's numbers depend only on (keys[e], counter) and
+    scale[e]."""
     count = math.prod(shape)
+    levels = counter_noise_levels(keys, counter, count)
+    normals = levels.erfinv_().mul_(noise_factor(scale, keys.shape[0], keys.device))
+    return normals[:, :count].to(dtype).reshape(keys.shape[0], *shape)
+
+
+def noise_factor(scale: torch.Tensor | None, members: int, device) -> torch.Tensor:
+    """sqrt(2) times ``scale`` (E,) (1 if None) as a float32 column (E, 1): the factor of
+    erfinv(2u - 1) in :func:`counter_noise`."""
+    if scale is None:
+        scale = torch.ones(members, dtype=torch.float64, device=device)
+    return (math.sqrt(2.0) * scale.to(torch.float64)).to(torch.float32)[:, None]
+
+
+def counter_noise_levels(keys: torch.Tensor, counter: int, count: int) -> torch.Tensor:
+    """2u - 1 (E, count rounded up to even) float32 for the numbers of draw ``counter``:
+    the two 32-bit halves of each 64-bit hash at 2p and 2p + 1, each by
+    :func:`levels_from_bits`."""
     pairs = (count + 1) // 2
     counters = torch.as_tensor(counter, dtype=torch.int64, device=keys.device)
-    normal = torch.empty(keys.shape[0], 2 * pairs, dtype=torch.float32, device=keys.device)
+    levels = torch.empty(keys.shape[0], 2 * pairs, dtype=torch.float32, device=keys.device)
     for first, n, bits in _hashed(keys, counters, pairs):
-        normal_from_bits(bits.view(torch.int32), out=normal[first : first + n])
-    return normal[:, :count].to(dtype).reshape(keys.shape[0], *shape)
+        levels_from_bits(bits.view(torch.int32), out=levels[first : first + n])
+    return levels
 
 
-def normal_from_bits(bits: torch.Tensor, *, out: torch.Tensor) -> torch.Tensor:
-    """z = sqrt(2) erfinv(2u - 1) of the low 23 bits k of each int32 in ``bits``, written
-    into the float32 ``out``: u = (k + 1/2) 2^-23, so 2u - 1 = k 2^-22 + 2^-23 - 1, exact in
-    float32 and strictly inside (-1, 1) (with 24 bits, (k + 1/2) 2^-23 - 1 rounds to 1 for
-    the largest k, and erfinv(1) is infinite). The tails end at |z| = 5.29 (u = 2^-24)."""
+def levels_from_bits(bits: torch.Tensor, *, out: torch.Tensor) -> torch.Tensor:
+    """2u - 1 of the low 23 bits k of each int32 in ``bits``, written into the float32
+    ``out``: u = (k + 1/2) 2^-23, so 2u - 1 = k 2^-22 + 2^-23 - 1, exact in float32 and
+    strictly inside (-1, 1): erfinv of it is finite (with 24 bits, (k + 1/2) 2^-23 - 1
+    rounds to 1 for the largest k, and erfinv(1) is infinite). The tails of sqrt(2)
+    erfinv(2u - 1) end at 5.29 (u = 2^-24)."""
     out.copy_(bits & ((1 << 23) - 1))
-    return out.mul_(2.0**-22).add_(2.0**-23 - 1.0).erfinv_().mul_(math.sqrt(2.0))
+    return out.mul_(2.0**-22).add_(2.0**-23 - 1.0)
 
 
 def split_keys(keys: torch.Tensor, stream: str) -> torch.Tensor:

@@ -37,16 +37,22 @@ def test_counter_noise_is_standard_normal_and_per_member():
     assert not bool((split == keys).any())
 
 
-@pytest.mark.parametrize("shape", [(32, 56, 64), (3, 5, 7), (1,)])
+@pytest.mark.parametrize("shape", [(32, 56, 64), (3, 5, 7), (1, 1, 1)])
 def test_the_numba_path_gives_the_numbers_of_counter_noise(shape):
+    """Exactly, in any layout (here also a time-major buffer seen as (E, B, T, N)), for
+    either dtype."""
     keys = rng.member_keys([0, 1, 7, 123456789], "task")
+    scale = torch.tensor([0.5, 1.0, 2.0, 3.0])
     for counter in (0, 5, 2**40):
-        torch.testing.assert_close(
-            rate_noise._normals(keys, counter, shape),
-            rng.counter_noise(keys, counter, shape),
-            rtol=0,
-            atol=0,
-        )
+        expected = rng.counter_noise(keys, counter, shape, scale=scale)
+        for dtype in (torch.float32, torch.float64):
+            out = torch.empty(4, *shape, dtype=dtype)
+            rate_noise._normals_into(keys, counter, scale, out)
+            torch.testing.assert_close(out, expected.to(dtype), rtol=0, atol=0)
+        B, T, N = shape
+        steps = torch.empty(T, 4, B, N).permute(1, 2, 0, 3)
+        rate_noise._normals_into(keys, counter, scale, steps)
+        torch.testing.assert_close(steps, expected, rtol=0, atol=0)
 
 
 def test_every_bit_pattern_gives_a_finite_normal_number_inside_the_tails():
@@ -54,7 +60,9 @@ def test_every_bit_pattern_gives_a_finite_normal_number_inside_the_tails():
     increasing, the extremes at +-5.29 (u = 2^-24); 24 bits rounded the largest to 1 and
     erfinv(1) = inf (a real NaN in a quick rate-gain-dale run)."""
     low = torch.arange(1 << 23, dtype=torch.int32)
-    z = rng.normal_from_bits(low | (1 << 30), out=torch.empty(1 << 23))  # high bits masked
+    z = (
+        math.sqrt(2) * rng.levels_from_bits(low | (1 << 30), out=torch.empty(1 << 23)).erfinv()
+    )  # high bits masked
     assert bool(z.isfinite().all()) and bool((z.diff() > 0).all())
     assert torch.equal(z, -z.flip(0))
     assert abs(float(z[-1]) - 5.2947) < 1e-3

@@ -2,13 +2,14 @@
 
 :func:`mix64` is rng's SplitMix64 output function compiled on uint64 (see
 :func:`unsigned`), shared by the asynchronous sweeps (:mod:`.spin_sweeps`) and
-:func:`counter_noise_levels`, the CPU path of the recurrent noise of rate networks
-(:mod:`.rate_noise`): the same numbers as :func:`neurodyn.rng.counter_noise` (tested
-equal), hashed in one pass instead of eleven tensor operations per chunk.
+:func:`counter_noise_levels`, the CPU path of the noise of rate networks
+(:mod:`.rate_noise`): the same numbers as :func:`neurodyn.rng.counter_noise_levels`
+(tested equal), hashed in one pass instead of a dozen tensor operations per chunk.
 """
 
 from __future__ import annotations
 
+import math
 import types
 
 import numba
@@ -43,21 +44,26 @@ _SCALE, _SHIFT = np.float32(2.0**-22), np.float32(2.0**-23 - 1.0)
 
 @numba.njit(parallel=True, cache=True)
 def _levels(keys, cells, out):  # pragma: no cover (compiled)
-    for e in numba.prange(keys.shape[0]):
-        key = keys[e]
-        for m in range(cells.shape[0]):
-            bits = mix64((key ^ cells[m]) + GOLDEN)
-            out[e, 2 * m] = np.float32(bits & _LOW23) * _SCALE + _SHIFT
-            out[e, 2 * m + 1] = np.float32((bits >> np.uint64(32)) & _LOW23) * _SCALE + _SHIFT
+    E, B, T, N = out.shape
+    for e in numba.prange(E):
+        key, position, bits = keys[e], 0, np.uint64(0)
+        for b in range(B):
+            for t in range(T):
+                for n in range(N):
+                    if position % 2 == 0:  # a new hash: its low half, then its high half
+                        bits = mix64((key ^ cells[position // 2]) + GOLDEN)
+                        level = bits & _LOW23
+                    else:
+                        level = (bits >> np.uint64(32)) & _LOW23
+                    out[e, b, t, n] = np.float32(level) * _SCALE + _SHIFT
+                    position += 1
 
 
 def counter_noise_levels(keys: torch.Tensor, counter: int, out: torch.Tensor) -> torch.Tensor:
-    """2u - 1 of :func:`neurodyn.rng.normal_from_bits` for every number of
-    :func:`neurodyn.rng.counter_noise` (keys (E,) on the CPU, draw ``counter``), written
-    into the contiguous float32 CPU tensor ``out`` (E, 2P): the two 32-bit halves of the
-    hash of (key, counter, p) at 2p and 2p + 1. ``out.erfinv_().mul_(sqrt(2))`` then
-    gives the normal numbers."""
-    pairs = out.shape[1] // 2
+    """:func:`neurodyn.rng.counter_noise_levels` of keys (E,) for draw ``counter``, the
+    same numbers, written in one compiled pass into the float32 CPU tensor ``out``
+    (E, B, T, X) of any layout (a time-major buffer viewed as (E, B, T, X) too)."""
+    pairs = (math.prod(out.shape[1:]) + 1) // 2
     cells = rng.counter_cells(torch.as_tensor(counter, dtype=torch.int64), pairs)
     _levels(keys.numpy().view(np.uint64), cells.numpy().view(np.uint64).ravel(), out.numpy())
     return out

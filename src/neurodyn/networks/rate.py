@@ -271,12 +271,10 @@ class LeakyRateNetwork:
         """Whether any member has recurrent or input noise."""
         return bool((self.recurrent_noise > 0).any() or (self.input_noise > 0).any())
 
-    def sample_noise(
-        self, x: torch.Tensor, keys: torch.Tensor, counter: int
-    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+    def sample_noise(self, x, keys, counter: int, *, out=None):
         """Inputs with input noise and the recurrent noise of draw ``counter`` of the
-        member ``keys``: :func:`neurodyn.networks.rate_noise.sample_noise`."""
-        return rate_noise.sample_noise(self, x, keys, counter)
+        member ``keys`` (in ``out`` if given): :func:`.rate_noise.sample_noise`."""
+        return rate_noise.sample_noise(self, x, keys, counter, out=out)
 
     def step(
         self,

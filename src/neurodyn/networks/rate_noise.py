@@ -23,7 +23,7 @@ from neurodyn.networks.counter_kernels import counter_noise_levels
 
 
 def sample_noise(
-    network, x: torch.Tensor, keys: torch.Tensor, counter: int
+    network, x: torch.Tensor, keys: torch.Tensor, counter: int, *, out: torch.Tensor | None = None
 ) -> tuple[torch.Tensor, torch.Tensor | None]:
     """Inputs x (B, T, N_in) or (E, B, T, N_in) with the input noise sigma_in xi' added,
     and the recurrent noise sqrt(2 / (1 - alpha)) sigma_rec xi (E, B, T, N) to pass to
@@ -32,7 +32,9 @@ def sample_noise(
     member ``keys`` (:func:`neurodyn.rng.member_keys`) in their ``"dynamics"`` split, the
     recurrent noise on draw 2 counter and the input noise on 2 counter + 1
     (:func:`neurodyn.rng.counter_noise`; members without noise draw nothing). Without
-    noise, the inputs as (E, B, T, N_in) and None."""
+    noise, the inputs as (E, B, T, N_in) and None. ``out``: a buffer (E, B, T, N) of the
+    network's dtype for the recurrent noise, reused from call to call (a fresh one of
+    tens of MB costs its page faults every time)."""
     x = network.prepare_inputs(x)
     if not network.noisy:
         return x, None
@@ -43,40 +45,48 @@ def sample_noise(
         )
     counter = check_positive_int("counter", counter, minimum=0)
     scale = network.recurrent_noise * math.sqrt(2 / (1 - network.alpha))
-    shape = (*x.shape[1:3], network.hidden_size)
-    recurrent = _member_noise(network, keys, 2 * counter, shape, scale)
-    inputs = _member_noise(network, keys, 2 * counter + 1, x.shape[1:], network.input_noise)
+    shape = (*x.shape[:3], network.hidden_size)
+    if out is None or out.shape != shape or out.dtype != network.dtype:
+        out = torch.empty(shape, dtype=network.dtype, device=network.device)
+    recurrent = _member_noise(keys, 2 * counter, scale, out)
+    inputs = _member_noise(keys, 2 * counter + 1, network.input_noise, torch.empty_like(x))
     return (x if inputs is None else x + inputs), recurrent
 
 
-def _member_noise(network, keys, counter: int, shape, scale) -> torch.Tensor | None:
-    """``scale`` (E,) times standard normals (E, *shape), zero for the members of scale 0
-    (not drawn); None if every scale is 0. The normals of each run of consecutive members
-    with noise are drawn in one call, straight into their rows."""
+def _member_noise(keys, counter: int, scale, out: torch.Tensor) -> torch.Tensor | None:
+    """``out`` (E, ...) = ``scale`` (E,) times standard normals, zero for the members of
+    scale 0 (not drawn); None if every scale is 0. Each run of consecutive members with
+    noise is drawn in one call, straight into its rows."""
     drawn = (scale > 0).tolist()
     if not any(drawn):
         return None
-    placement = {"dtype": network.dtype, "device": network.device}
-    noise = torch.zeros(network.ensemble_size, *shape, **placement)
-    first = None
-    for e, on in enumerate([*drawn, False]):
-        if on and first is None:
+    first = 0
+    for e, on in enumerate([*drawn, None]):
+        if e == len(drawn) or on != drawn[first]:
+            rows = out[first:e]
+            if drawn[first]:
+                _normals_into(keys[first:e], counter, scale[first:e], rows)
+            else:
+                rows.zero_()
             first = e
-        elif not on and first is not None:
-            noise[first:e] = _normals(keys[first:e], counter, shape)
-            first = None
-    return noise.mul_(scale.view(-1, *[1] * len(shape)))
+    return out
 
 
-def _normals(keys: torch.Tensor, counter: int, shape) -> torch.Tensor:
-    """:func:`neurodyn.rng.counter_noise` (E, *shape), on the CPU by its numba kernel
-    (:func:`~neurodyn.networks.counter_kernels.counter_noise_levels`, the same numbers)."""
-    if keys.device.type != "cpu":
-        return rng.counter_noise(keys, counter, shape)
-    count = math.prod(shape)
-    levels = torch.empty(keys.shape[0], count + count % 2)
-    counter_noise_levels(keys, counter, levels)
-    return levels.erfinv_().mul_(math.sqrt(2.0))[:, :count].reshape(keys.shape[0], *shape)
+def _normals_into(keys: torch.Tensor, counter: int, scale: torch.Tensor, out: torch.Tensor):
+    """``out`` (E, B, T, X) = :func:`neurodyn.rng.counter_noise` with ``scale`` (E,), the
+    same numbers: on the CPU its 2u - 1 by the numba kernel
+    :func:`~neurodyn.networks.counter_kernels.counter_noise_levels` (in place for float32,
+    in any layout), then erfinv and the factor in place."""
+    E, shape = out.shape[0], out.shape[1:]
+    if keys.device.type == "cpu":
+        levels = out if out.dtype == torch.float32 else torch.empty(out.shape)
+        counter_noise_levels(keys, counter, levels)
+    else:
+        count = math.prod(shape)
+        levels = rng.counter_noise_levels(keys, counter, count)[:, :count].view(E, *shape)
+    factor = rng.noise_factor(scale, E, keys.device).view(E, *[1] * len(shape))
+    levels.erfinv_().mul_(factor)
+    return out if levels is out else out.copy_(levels)
 
 
 def check_noise(network, noise: torch.Tensor | None, x: torch.Tensor) -> None:

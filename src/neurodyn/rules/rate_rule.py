@@ -57,19 +57,27 @@ class RateRule(Protocol):
     ) -> tuple[RateWeights, torch.Tensor]: ...
 
 
-def training_batch(network: LeakyRateNetwork, task, batch_size: int, keys, counter: int):
+def training_batch(
+    network: LeakyRateNetwork, task, batch_size: int, keys, counter: int, workspace=None
+):
     """Draw ``counter`` of every member's trials as the gradient rules take them: inputs
     and mask in the network's dtype and device, targets too for ``mse`` (class indices for
     ``cross_entropy``), each (E, B, T, ...), and the network's noise for them
     (:meth:`LeakyRateNetwork.sample_noise` on the same keys and counter): returns
-    (inputs with their noise, targets, mask, recurrent noise (E, B, T, N) or None)."""
+    (inputs with their noise, targets, mask, recurrent noise (E, B, T, N) or None). With a
+    ``workspace`` the recurrent noise is its time-major buffer ``"noise"`` (T, E, B, N),
+    viewed as (E, B, T, N)."""
     trials = task.sample_members(batch_size, keys, counter)  # (E, B, T, ...) at once
     x = trials.inputs.to(network.device, network.dtype)
     targets = trials.targets.to(network.device)
     mask = trials.mask.to(network.device, network.dtype)
     if task.loss == "mse":
         targets = targets.to(network.dtype)
-    x, noise = network.sample_noise(x, keys, counter)
+    out = None
+    if workspace is not None and network.noisy:  # time-major, as the unrolls step through it
+        E, B, T, _ = x.shape
+        out = workspace.get("noise", (T, E, B, network.hidden_size), x).permute(1, 2, 0, 3)
+    x, noise = network.sample_noise(x, keys, counter, out=out)
     return x, targets, mask, noise
 
 
@@ -81,7 +89,8 @@ class BatchRule:
     def gradients(self, network, weights, task, *, batch_size, keys, counter, workspace):
         """:meth:`batch_gradients` on the members' batch of draw ``counter``, with the
         recurrent noise as ``noise=`` where the network has any."""
-        x, targets, mask, noise = training_batch(network, task, batch_size, keys, counter)
+        batch = training_batch(network, task, batch_size, keys, counter, workspace)
+        x, targets, mask, noise = batch
         extra = {}
         if noise is not None:
             if "noise" not in inspect.signature(self.batch_gradients).parameters:

@@ -88,7 +88,8 @@ class RFLO:
 
     def gradients(self, network, weights, task, *, batch_size, keys, counter, workspace):
         feedback = random_feedback(network, keys) if self.feedback is None else self.feedback
-        x, targets, mask, noise = rate_rule.training_batch(network, task, batch_size, keys, counter)
+        batch = rate_rule.training_batch(network, task, batch_size, keys, counter, workspace)
+        x, targets, mask, noise = batch
         options = {"feedback": feedback, "workspace": workspace, "noise": noise}
         return rflo_gradients(network, weights, x, targets, mask, task.loss, **options)
 

@@ -96,8 +96,10 @@ def unroll(
     check_noise(network, noise, x)
     recurrent = network.recurrent_weights(weights)
     if noise is not None:  # time-major: one contiguous block per step
-        steps = workspace.get("noise", (T, E, B, network.hidden_size), x)
-        noise = steps.copy_(noise.permute(2, 0, 1, 3)).unbind(0)
+        steps = noise.permute(2, 0, 1, 3)
+        if not steps.is_contiguous():  # (training_batch draws it time-major)
+            steps = workspace.get("noise", steps.shape, x).copy_(steps)
+        noise = steps.unbind(0)
     N, n_out = network.hidden_size, network.output_size
     alpha, leak = network.alpha, 1 - network.alpha
     state = workspace.get("rates", (T + 1, E, B, N), x)  # r_{-1} stays 0
