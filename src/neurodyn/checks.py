@@ -99,7 +99,8 @@ def check_finite(name: str, tensor: torch.Tensor) -> torch.Tensor:
     if tensor.is_floating_point() and tensor.numel():
         # a permuted dense tensor (a time-major buffer seen batch-first) reduced in its
         # memory order: reductions across strides are several times slower
-        dense = tensor.permute(*sorted(range(tensor.dim()), key=lambda d: -tensor.stride(d)))
+        order = sorted(range(tensor.dim()), key=lambda d: -tensor.stride(d))
+        dense = tensor.permute(order) if order else tensor
         if all(bool(torch.isfinite(v)) for v in torch.aminmax(dense)):
             return tensor
     if not torch.isfinite(tensor).all():
