@@ -184,6 +184,15 @@ def test_diverging_trajectories_are_reported_not_averaged():
     exploding = linear_dynamics(1e30 * torch.eye(3))
     with pytest.raises(ValueError, match="diverged"):
         lyapunov_spectrum(exploding, torch.ones(2, 3), torch.zeros(2, 5, 3), exponents=1)
+    state = torch.tensor([[1.0, 1.0, 1.0], [0.0, 0.0, 0.0]])  # the second stays at 0
+    found = lyapunov_spectrum(
+        exploding, state, torch.zeros(2, 5, 3), exponents=1, seed=None, diverged="nan"
+    )
+    assert math.isnan(float(found.maximum[0])) and math.isclose(
+        float(found.maximum[1]), math.log(1e30), rel_tol=1e-6
+    )
+    with pytest.raises(ValueError, match="diverged must be one of"):
+        lyapunov_spectrum(exploding, state, torch.zeros(2, 5, 3), diverged="ignore")
     with pytest.raises(ValueError, match="jacobian"):
         StepDynamics.of_network(LeakyRateNetwork(1, 4, 1), None, jacobian="numeric")
 

@@ -30,6 +30,24 @@ def test_a_member_with_diverged_weights_gets_nan_and_the_others_their_exponents(
     torch.testing.assert_close(exponents[[0, 2]], clean[[0, 2]], rtol=0, atol=1e-12)
 
 
+def test_a_member_whose_states_overflow_gets_nan_and_the_others_their_exponents():
+    """Finite weights, but a self-excitation of 1e4 makes member 1's ReLU states overflow
+    float64 within the streams (ReLU under Dale's law at large gains does): NaN for it,
+    the others as measured alone; the spectrum itself raises unless told otherwise."""
+    seeds = [0, 1, 2]
+    network = LeakyRateNetwork(1, 8, 2, ensemble_size=3, gain=1.0, alpha=0.5)
+    weights = network.init(seeds)
+    options = {"trajectories": 2, "trials": 2}
+    clean = max_exponents(network, weights, Romo(), seeds, **options)
+    exploding = weights.recurrent.clone()
+    exploding[1] = 1e4 * torch.eye(8)
+    exponents = max_exponents(
+        network, RateWeights(exploding, weights.inputs, weights.readout), Romo(), seeds, **options
+    )
+    assert math.isnan(float(exponents[1]))
+    torch.testing.assert_close(exponents[[0, 2]], clean[[0, 2]], rtol=0, atol=1e-12)
+
+
 def test_chunks_of_learning_rates_join_to_the_one_ensemble_run_without_measuring_again(
     tmp_path, monkeypatch
 ):

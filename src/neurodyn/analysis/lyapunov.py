@@ -176,6 +176,7 @@ def lyapunov_spectrum(
     warmup: int = 0,
     reorthonormalise_every: int = 1,
     seed: int | None = 0,
+    diverged: str = "raise",
 ) -> LyapunovSpectrum:
     """The first ``exponents`` Lyapunov exponents along trajectories from ``state``.
 
@@ -191,6 +192,9 @@ def lyapunov_spectrum(
             identity columns as Vogt et al. do. Avoid those for ReLU networks: a silent
             unit's axis e_j is invariant (J e_j = alpha e_j), so an identity column can sit
             there, off the leading directions, until rounding errors kick it out.
+        diverged: a trajectory whose state or tangent vectors overflow raises a
+            ``ValueError`` (``"raise"``) or gets NaN exponents (``"nan"``: for ensembles in
+            which some members blow up, as ReLU networks at large gains can).
 
     A zero diagonal entry of R (a fully silent ReLU state with alpha = 0 gives J = 0) is
     clamped to the smallest positive normal number of the dtype: a very negative but
@@ -216,6 +220,7 @@ def lyapunov_spectrum(
         raise ValueError(f"exponents = {exponents} exceeds the state size N = {size}")
     check_positive_int("warmup", warmup, minimum=0)
     check_positive_int("reorthonormalise_every", reorthonormalise_every)
+    check_choice("diverged", diverged, ("raise", "nan"))
     if warmup >= steps:
         raise ValueError(f"warmup = {warmup} leaves none of the {steps} input steps to average")
     check_finite("state", state)
@@ -237,12 +242,14 @@ def lyapunov_spectrum(
                 growth = triangle.diagonal(dim1=-2, dim2=-1).abs().clamp_min(floor)
                 total = total + torch.log(growth)
     result = total / (steps - warmup)
-    diverged = ~(torch.isfinite(state).all(-1) & torch.isfinite(result).all(-1))
-    if bool(diverged.any()):
+    overflowed = ~(torch.isfinite(state).all(-1) & torch.isfinite(result).all(-1))
+    if diverged == "nan":
+        result = result.masked_fill(overflowed[..., None], float("nan"))
+    elif bool(overflowed.any()):
         raise ValueError(
-            f"{int(diverged.sum())} of {diverged.numel()} trajectories diverged (the state or "
+            f"{int(overflowed.sum())} of {overflowed.numel()} trajectories diverged (the state or "
             "the tangent vectors overflowed), e.g. at batch index "
-            f"{tuple(diverged.nonzero()[0].tolist())}; use float64, shorter inputs, a lower "
+            f"{tuple(overflowed.nonzero()[0].tolist())}; use float64, shorter inputs, a lower "
             "gain, or re-orthonormalise more often"
         )
     return LyapunovSpectrum(result, steps - warmup)

@@ -111,7 +111,9 @@ def max_exponents(
     trials from the member's ``"evaluation"`` key, the first trial the warm-up. In float64
     (the step and its Jacobian follow the dtype of the weights and the state). A member
     whose weights are not finite (its training diverged, as e-prop at gain 2 and a large
-    learning rate can) gets NaN; the others are measured as usual."""
+    learning rate can) or whose states overflow even in float64 (ReLU under Dale's law
+    with the plain initialisation at large gains) gets NaN; the others are measured as
+    usual."""
     weights = [p.to(network.device, torch.float64) for p in weights.parameters()]
     finite = torch.stack([p.flatten(1).isfinite().all(1) for p in weights]).all(0)
     weights = RateWeights(  # zeros stand in for the diverged members
@@ -128,6 +130,7 @@ def max_exponents(
         state,
         streams,
         warmup=streams.shape[2] // trials,
+        diverged="nan",
     )
     return spectrum.maximum.mean(1).masked_fill(~finite, float("nan"))
 
