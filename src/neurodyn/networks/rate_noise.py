@@ -83,7 +83,7 @@ def _normals_into(keys: torch.Tensor, counter: int, scale: torch.Tensor, out: to
         counter_noise_levels(keys, counter, levels)
     else:
         count = math.prod(shape)
-        levels = rng.counter_noise_levels(keys, counter, count)[:, :count].view(E, *shape)
+        levels = rng.counter_noise_levels(keys, counter, count)[:, :count].reshape(E, *shape)
     factor = rng.noise_factor(scale, E, keys.device).view(E, *[1] * len(shape))
     levels.erfinv_().mul_(factor)
     return out if levels is out else out.copy_(levels)
