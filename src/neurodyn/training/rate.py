@@ -160,7 +160,8 @@ def train_rate(
         adam_update(weights, grads, state, rates)
         losses.append(loss)
         if progress and (iteration + 1) % 50 == 0:  # median over members of the last 50
-            bar.set_postfix(loss=f"{float(torch.stack(losses[-50:]).mean(0).median()):.4f}")
+            recent = torch.stack(losses[-50:]).mean(0)  # diverged members (NaN) left out
+            bar.set_postfix(loss=f"{float(recent.nanmedian()):.4f}")
     losses = torch.stack(losses)
     warn_diverged(weights, losses)
     return weights, losses
