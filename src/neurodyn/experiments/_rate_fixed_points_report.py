@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from neurodyn.analysis.state_space import draw_state_plane
 from neurodyn.experiments._stages import Stages
-from neurodyn.experiments.rate_lyapunov import errorbars
+from neurodyn.experiments.rate_lyapunov import errorbars, rho_text
 from neurodyn.plotting import figure
 from neurodyn.runs import RunFolder
 
@@ -38,9 +38,7 @@ def summary(result: dict) -> str:
                 collapsed = per_gain["collapsed"][gain]
                 note = f"  (lambda_1 = -inf: {collapsed})" if collapsed else ""
                 lines.append(f"  {rule:<5} {gain:>4}  {lr:<7g}{cells}{note}")
-        rho = ", ".join(
-            f"{k} {'undefined' if v is None else f'{v:+.2f}'}" for k, v in runs["spearman"].items()
-        )
+        rho = ", ".join(f"{k} {rho_text(v)}" for k, v in runs["spearman"].items())
         lines.append(f"  Spearman rho over the selected members: {rho}")
     return "\n".join(lines)
 

@@ -29,7 +29,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import scipy.stats
 import torch
 
 from neurodyn import rng, tasks
@@ -48,7 +47,12 @@ from neurodyn.experiments.rate_gain import (
     stage_weights,
     train_stage,
 )
-from neurodyn.experiments.rate_lyapunov import ExponentConfig, mean_sd, stage_exponents
+from neurodyn.experiments.rate_lyapunov import (
+    ExponentConfig,
+    mean_sd,
+    spearman,
+    stage_exponents,
+)
 from neurodyn.networks.rate import LeakyRateNetwork, RateWeights
 from neurodyn.runs import RunFolder
 
@@ -201,19 +205,10 @@ def _task_results(stages: Stages, config: RateFixedPointsConfig, task_name: str,
         dimensions += [measures["slow_dimension"][i] for i in chosen]
         counts += [measures["fixed"][i] for i in chosen]
     result["spearman"] = {
-        f"max_exponent vs {key}": _spearman(exponents, other)
+        f"max_exponent vs {key}": spearman(exponents, other)
         for key, other in (("slow_dimension", dimensions), ("fixed", counts))
     }
     return result
-
-
-def _spearman(x: list[float], y: list[float]) -> float | None:
-    """Spearman's rho over the members where both are finite (None where it is undefined:
-    fewer than 3 such members, or one of the two constant)."""
-    pairs = [(a, b) for a, b in zip(x, y, strict=True) if a == a and b == b]
-    if len(pairs) < 3 or len({a for a, _ in pairs}) < 2 or len({b for _, b in pairs}) < 2:
-        return None
-    return float(scipy.stats.spearmanr(*zip(*pairs, strict=True)).statistic)
 
 
 def run(config: RateFixedPointsConfig, folder: RunFolder, progress: bool = True) -> dict:

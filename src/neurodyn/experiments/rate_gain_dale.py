@@ -20,9 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-import numpy as np
 import torch
-from scipy.stats import rankdata
 
 from neurodyn import tasks
 from neurodyn.config import option, to_dict
@@ -37,7 +35,13 @@ from neurodyn.experiments.rate_gain import (
     stage_rows,
     train_stage,
 )
-from neurodyn.experiments.rate_lyapunov import errorbars, mean_sd, stage_exponents
+from neurodyn.experiments.rate_lyapunov import (
+    errorbars,
+    mean_sd,
+    rho_text,
+    spearman,
+    stage_exponents,
+)
 from neurodyn.networks.connectivity import random_mask
 from neurodyn.plotting import figure
 from neurodyn.runs import RunFolder
@@ -155,17 +159,8 @@ def condition_rows(config: RateGainDaleConfig, values: dict, before: torch.Tenso
         rows[label(condition)] = row
         for gain, gain_row in row["gains"].items():
             points.append((row["max_exponent_before"][gain][0], gain_row["loss_200"][0]))
-    return {"conditions": rows, "spearman_exponent_vs_loss_200": spearman(points)}
-
-
-def spearman(points: list[tuple[float, float]]) -> float:
-    """Spearman's rank correlation of the finite (x, y) ``points`` (ties share their mean
-    rank); NaN for fewer than 3 or a constant coordinate."""
-    finite = np.array([p for p in points if np.isfinite(p).all()]).reshape(-1, 2)
-    ranks = rankdata(finite, axis=0)
-    if len(finite) < 3 or bool((ranks.std(0) == 0).any()):
-        return float("nan")
-    return float(np.corrcoef(ranks.T)[0, 1])
+    rho = spearman([x for x, _ in points], [y for _, y in points])
+    return {"conditions": rows, "spearman_exponent_vs_loss_200": rho}
 
 
 def run(config: RateGainDaleConfig, folder: RunFolder, progress: bool = True) -> dict:
@@ -189,7 +184,7 @@ def summary(result: dict) -> str:
     lines = []
     for name, run_result in result["runs"].items():
         rho = run_result["spearman_exponent_vs_loss_200"]
-        lines.append(f"{name}: Spearman(lambda_1 before, loss at 200) = {rho:+.2f}")
+        lines.append(f"{name}: Spearman(lambda_1 before, loss at 200) = {rho_text(rho)}")
         for condition, row in run_result["conditions"].items():
             lines.append(f"  {condition}:")
             for gain, gain_row in row["gains"].items():
@@ -298,7 +293,8 @@ def _plot_speed(result, task_names, rule_names, folder) -> None:
             ax.set_xlabel("lambda_1 before training")
             ax.set_ylabel("loss at iteration 200")
             ax.set_title(
-                f"{task} {rule}: Spearman {rho:+.2f} (o off, s plain, ^ balanced)", fontsize=8
+                f"{task} {rule}: Spearman {rho_text(rho)} (o off, s plain, ^ balanced)",
+                fontsize=8,
             )
     fig.tight_layout()
     folder.save_figure(fig, "exponent_vs_speed.png")

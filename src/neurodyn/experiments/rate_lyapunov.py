@@ -23,9 +23,12 @@ see the signs of h, stay well defined.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
+import scipy.stats
 import torch
 
 from neurodyn import rng, tasks
@@ -272,6 +275,20 @@ def plot(folder: RunFolder) -> None:
     result = folder.read_result()
     _plot_exponents(result, folder)
     _plot_flossing(result, folder)
+
+
+def spearman(x: Sequence[float], y: Sequence[float]) -> float | None:
+    """Spearman's rank correlation of ``x`` and ``y`` over the pairs where both are finite;
+    None where it is undefined (fewer than 3 such pairs, or one of the two constant)."""
+    pairs = [(a, b) for a, b in zip(x, y, strict=True) if math.isfinite(a) and math.isfinite(b)]
+    if len(pairs) < 3 or len({a for a, _ in pairs}) < 2 or len({b for _, b in pairs}) < 2:
+        return None
+    return float(scipy.stats.spearmanr(*zip(*pairs, strict=True)).statistic)
+
+
+def rho_text(rho: float | None) -> str:
+    """A correlation of :func:`spearman` as printed: signed to two places, or undefined."""
+    return "undefined" if rho is None else f"{rho:+.2f}"
 
 
 def errorbars(ax, per_gain: dict, **style):
