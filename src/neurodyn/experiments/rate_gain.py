@@ -161,14 +161,30 @@ def train_stage(
         progress=progress,
     )
     test = task.sample(config.test_trials, rng.generator(10_000, "evaluation"))
-    keys = rng.member_keys(seeds, "evaluation", network.device)  # noise, where there is any
-    x, noise = network.sample_noise(test.inputs.to(network.device, network.dtype), keys, 0)
-    with torch.no_grad():
-        outputs, _ = network.run(weights, x, noise=noise)
+    outputs = evaluate(network, weights, test.inputs, seeds)
     accuracy = {key: value.tolist() for key, value in task.accuracy(outputs, test).items()}
     values = {"losses": losses.T.tolist(), "accuracy": accuracy}
     stages.save(name, done=True, values=values, **weights.tensors())
     return values
+
+
+EVALUATION_BLOCK = 100  # test trials per forward pass
+
+
+def evaluate(network: LeakyRateNetwork, weights: RateWeights, inputs, seeds) -> torch.Tensor:
+    """Outputs (E, B, T, N_out) of every member on the test ``inputs`` (B, T, N_in), run
+    in blocks of :data:`EVALUATION_BLOCK` trials: the hidden states (E, B, T, N) of all
+    of them at once would not fit in memory for large ensembles (1200 networks x 1000
+    trials: 17 GB). Block k's noise, where there is any, is draw k of each member's
+    ``"evaluation"`` key."""
+    keys = rng.member_keys(seeds, "evaluation", network.device)
+    outputs = []
+    for block, start in enumerate(range(0, inputs.shape[0], EVALUATION_BLOCK)):
+        x = inputs[start : start + EVALUATION_BLOCK].to(network.device, network.dtype)
+        x, noise = network.sample_noise(x, keys, block)
+        with torch.no_grad():
+            outputs.append(network.run(weights, x, noise=noise)[0])
+    return torch.cat(outputs, dim=1)
 
 
 def stage_weights(stages: Stages, name: str) -> RateWeights:
