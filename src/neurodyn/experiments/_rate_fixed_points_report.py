@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from neurodyn.analysis.state_space import draw_state_plane
 from neurodyn.experiments._stages import Stages
-from neurodyn.experiments.rate_lyapunov import errorbars, rho_text
+from neurodyn.experiments._statistics import rho_text
+from neurodyn.experiments.rate_lyapunov import errorbars
 from neurodyn.plotting import figure
 from neurodyn.runs import RunFolder
 

@@ -39,6 +39,7 @@ from neurodyn.config import option, to_dict
 from neurodyn.experiments import Experiment, MemberAxes, register
 from neurodyn.experiments._rate_fixed_points_report import plot, summary
 from neurodyn.experiments._stages import Stages, join_stages
+from neurodyn.experiments._statistics import mean_sd, spearman
 from neurodyn.experiments.rate_gain import (
     AXES,
     TINY_GRID,
@@ -47,12 +48,7 @@ from neurodyn.experiments.rate_gain import (
     stage_weights,
     train_stage,
 )
-from neurodyn.experiments.rate_lyapunov import (
-    ExponentConfig,
-    mean_sd,
-    spearman,
-    stage_exponents,
-)
+from neurodyn.experiments.rate_lyapunov import ExponentConfig, stage_exponents
 from neurodyn.networks.rate import LeakyRateNetwork, RateWeights
 from neurodyn.runs import RunFolder
 

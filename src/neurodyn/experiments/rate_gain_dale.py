@@ -26,6 +26,7 @@ from neurodyn import tasks
 from neurodyn.config import option, to_dict
 from neurodyn.experiments import Experiment, MemberAxes, register
 from neurodyn.experiments._stages import Stages, join_stages
+from neurodyn.experiments._statistics import mean_sd, rho_text, spearman
 from neurodyn.experiments.rate_gain import (
     TINY_GRID,
     RateGainConfig,
@@ -35,13 +36,7 @@ from neurodyn.experiments.rate_gain import (
     stage_rows,
     train_stage,
 )
-from neurodyn.experiments.rate_lyapunov import (
-    errorbars,
-    mean_sd,
-    rho_text,
-    spearman,
-    stage_exponents,
-)
+from neurodyn.experiments.rate_lyapunov import errorbars, stage_exponents
 from neurodyn.networks.connectivity import random_mask
 from neurodyn.plotting import figure
 from neurodyn.runs import RunFolder

@@ -23,12 +23,9 @@ see the signs of h, stay well defined.
 
 from __future__ import annotations
 
-import math
-from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
-import scipy.stats
 import torch
 
 from neurodyn import rng, tasks
@@ -36,6 +33,7 @@ from neurodyn.analysis.lyapunov import StepDynamics, lyapunov_spectrum
 from neurodyn.config import option, to_dict
 from neurodyn.experiments import Experiment, MemberAxes, register
 from neurodyn.experiments._stages import Stages, join_stages
+from neurodyn.experiments._statistics import mean_sd
 from neurodyn.experiments.rate_gain import (
     TINY_GRID,
     RateGainConfig,
@@ -136,14 +134,6 @@ def max_exponents(
         diverged="nan",
     )
     return spectrum.maximum.mean(1).masked_fill(~finite, float("nan"))
-
-
-def mean_sd(values: torch.Tensor, index: dict[float, list[int]]) -> dict[str, list[float]]:
-    """Per gain, the mean and sd of ``values`` over its members ``index[gain]`` (its seeds)."""
-    return {
-        f"{g:g}": [float(values[i].mean()), float(values[i].std(correction=0))]
-        for g, i in index.items()
-    }
 
 
 def _pairs(config: RateLyapunovConfig) -> RateLyapunovConfig:
@@ -275,20 +265,6 @@ def plot(folder: RunFolder) -> None:
     result = folder.read_result()
     _plot_exponents(result, folder)
     _plot_flossing(result, folder)
-
-
-def spearman(x: Sequence[float], y: Sequence[float]) -> float | None:
-    """Spearman's rank correlation of ``x`` and ``y`` over the pairs where both are finite;
-    None where it is undefined (fewer than 3 such pairs, or one of the two constant)."""
-    pairs = [(a, b) for a, b in zip(x, y, strict=True) if math.isfinite(a) and math.isfinite(b)]
-    if len(pairs) < 3 or len({a for a, _ in pairs}) < 2 or len({b for _, b in pairs}) < 2:
-        return None
-    return float(scipy.stats.spearmanr(*zip(*pairs, strict=True)).statistic)
-
-
-def rho_text(rho: float | None) -> str:
-    """A correlation of :func:`spearman` as printed: signed to two places, or undefined."""
-    return "undefined" if rho is None else f"{rho:+.2f}"
 
 
 def errorbars(ax, per_gain: dict, **style):
