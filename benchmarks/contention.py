@@ -10,7 +10,7 @@ someone else's process lands on one of its cores:
 * ``steering``: steering training steps of the main configuration (H = 1600, N = 100,
   B = 16, 5 + 5 sweeps; the setup of ``steering_throughput.py``);
 * ``rate``: training iterations of the rate-gain ensemble (100 networks: 5 gains x 4
-  learning rates x 5 seeds, N = 64, Romo, batch 32, BPTT; the grid of ``rate_ensemble.py``).
+  learning rates x 5 seeds, N = 64, Romo, batch 32, BPTT; the default grid of ``rate-gain``).
 
 Quiet and busy alternate in ``--rounds`` rounds (this machine's speed drifts by tens of
 percent within minutes) and each setting keeps its median. Printed: a table of ms per
@@ -33,14 +33,13 @@ from collections.abc import Callable, Iterator
 import torch
 
 from neurodyn import tasks
+from neurodyn.experiments.rate_gain import RateGainConfig, ensemble
 from neurodyn.networks.binary import BinarySteeringNetwork
-from neurodyn.networks.rate import LeakyRateNetwork
 from neurodyn.rules import BPTT
 from neurodyn.rules.steering import SteeringRule
 from neurodyn.threads import available_cpus
 from neurodyn.training import RandomStreams, train_epoch
 from neurodyn.training.rate import train_rate
-from rate_ensemble import GAINS, RATES, SEEDS
 from steering_throughput import load_inputs
 
 SPIN = "while True:\n    pass\n"
@@ -77,21 +76,16 @@ def steering(hidden: int, steps: int, batch: int = 16) -> Callable[[], float]:
     return step
 
 
-def rate(members: int, iterations: int) -> Callable[[], float]:
-    """Seconds per training iteration of the rate-gain ensemble (its first ``members``)."""
-    grid = [(g, r, s) for g in GAINS for r in RATES for s in SEEDS][:members]
-    gains, rates, seeds = (list(column) for column in zip(*grid, strict=True))
+QUICK_GRID = RateGainConfig(gains=(0.5, 1.0), learning_rates=(1e-3,), seeds=(0, 1, 2, 3))
+
+
+def rate(config: RateGainConfig, iterations: int) -> Callable[[], float]:
+    """Seconds per training iteration of the rate-gain ensemble of ``config`` on Romo."""
     task = tasks.get("romo")
-    network = LeakyRateNetwork(
-        task.input_size,
-        64,
-        task.output_size,
-        ensemble_size=len(grid),
-        gain=gains,
-        alpha=task.alpha,
-    )
+    network, seeds = ensemble(config, task)
+    rates = [lr for _, lr, _ in config.members()]
     weights = network.init(seeds)
-    print(f"rate: {len(grid)} networks, N = 64, Romo BPTT, {iterations} iterations per timing")
+    print(f"rate: {len(seeds)} networks, N = 64, Romo BPTT, {iterations} iterations per timing")
 
     def step() -> float:
         start = time.perf_counter()
@@ -159,7 +153,7 @@ def main() -> None:
     rounds = 1 if args.quick else args.rounds
     workloads = {
         "steering": lambda: steering(200, 5) if args.quick else steering(1600, 40),
-        "rate": lambda: rate(8, 2) if args.quick else rate(100, 8),
+        "rate": lambda: rate(QUICK_GRID, 2) if args.quick else rate(RateGainConfig(), 8),
     }
     print(
         f"torch {torch.__version__}; this process may use {available_cpus()} CPUs {cpus}; "
