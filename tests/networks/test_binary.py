@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from neurodyn import rng
-from neurodyn.networks import binary
+from neurodyn.networks import binary, synchronous
 from neurodyn.networks.binary import BinarySteeringNetwork, SteeringState
 from neurodyn.networks.spin_sweeps import acceptance_draws, sweep_order
 from neurodyn.networks.synchronous import sign_keep_ties
@@ -122,15 +122,24 @@ def test_label_code_of_the_authors():
     torch.testing.assert_close(code, torch.tensor([math.sqrt(10) / 2, -0.5, 0.0]))
 
 
-def test_incremental_relaxation_equals_dense(monkeypatch):
+@pytest.mark.parametrize("batch", [8, synchronous.INCREMENTAL_MAX_BATCH + 16])
+def test_incremental_relaxation_equals_dense(monkeypatch, batch):
+    """Training batches add the union of flipped rows; larger ones each sample's own rows."""
     dense_net = BinarySteeringNetwork(20, 64, 5, ensemble_size=2, self_coupling=[0.3, 0.6])
     weights = dense_net.init([1, 2])
-    x = torch.randint(0, 2, (8, 20)).float() * 2 - 1
-    label = dense_net.one_hot(torch.randint(0, 5, (2, 8)))
+    x = torch.randint(0, 2, (batch, 20)).float() * 2 - 1
+    label = dense_net.one_hot(torch.randint(0, 5, (2, batch)))
     dense = dense_net.relax(weights, x, sweeps=6, feedback=1.0, label=label)
     monkeypatch.setattr(binary, "INCREMENTAL_MIN_HIDDEN", 1)
+    routes = []
+    for name in ("advance_recurrent", "advance_recurrent_sparse"):
+        route = getattr(synchronous, name)
+        spy = lambda *args, route=route, name=name: routes.append(name) or route(*args)  # noqa: E731
+        monkeypatch.setattr(synchronous, name, spy)
     fast_net = BinarySteeringNetwork(20, 64, 5, ensemble_size=2, self_coupling=[0.3, 0.6])
     fast = fast_net.relax(weights, x, sweeps=6, feedback=1.0, label=label)
+    sparse = batch > synchronous.INCREMENTAL_MAX_BATCH
+    assert set(routes) == {"advance_recurrent_sparse" if sparse else "advance_recurrent"}
     assert fast.recurrent is not None
     assert torch.equal(fast.state.hidden, dense.state.hidden)
     assert torch.equal(fast.sweeps, dense.sweeps)

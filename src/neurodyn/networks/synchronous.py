@@ -11,15 +11,19 @@ a zero field keeping the current value (fields in :mod:`neurodyn.networks.binary
 Two savings that leave the arithmetic unchanged: the static field (input drive plus
 feedback) is recomputed only when the feedback scale or the readout changes (the readout
 is pinned while the label is clamped); and, for the shapes that the network marks
-``incremental`` (H >= ``binary.INCREMENTAL_MIN_HIDDEN``) for batches up to
-``INCREMENTAL_MAX_BATCH`` (larger ones, evaluation, flip most units: dense is cheaper),
-the recurrent input s J is kept and only the rows of the units that flipped are added
-(:func:`advance_recurrent`), exact up to float rounding and several times cheaper once
-few units flip. The choice depends only on shapes shared by all members, so a member's
-result never depends on the other members. Measured crossovers (training on Entangled MNIST, B = 16,
-1 thread, Nov 2026): a single network runs equally fast either way at H = 400 and gains
-from H = 512 on; an ensemble of 8 gains 25% at H = 400 (1.44 vs 1.94 s per 150 steps)
-and nothing at H = 256.
+``incremental`` (H >= ``binary.INCREMENTAL_MIN_HIDDEN``), the recurrent input s J is kept
+and only the rows of the units that flipped are added, exact up to float rounding and
+several times cheaper once few units flip. Batches up to ``INCREMENTAL_MAX_BATCH``
+(training) add the rows of the units that flipped in any sample of the batch, as one
+batched matmul (:func:`advance_recurrent`); larger batches (evaluation), in which that
+union covers most units while each sample flips a few percent of them in its second
+sweep and fewer after, add each sample's own flips as a sparse product
+(:func:`advance_recurrent_sparse`). The choices depend only on shapes shared by all
+members, so a member's result never depends on the other members. Measured crossovers
+(training on Entangled MNIST, B = 16, 1 thread, Nov 2026): a single network runs equally
+fast either way at H = 400 and gains from H = 512 on; an ensemble of 8 gains 25% at
+H = 400 (1.44 vs 1.94 s per 150 steps) and nothing at H = 256. Evaluation:
+``benchmarks/steering_evaluation.py``.
 """
 
 from __future__ import annotations
@@ -69,6 +73,30 @@ def advance_recurrent(weights, recurrent, old, new, changed):
     return recurrent
 
 
+def advance_recurrent_sparse(weights, recurrent, old, new, flipped):
+    """In place: s_old J -> s_new J, adding each sample's own flipped rows of J.
+
+    ``flipped`` (E, L, B, H) marks the units that flipped. The deltas form one sparse
+    (E L B, E L H) matrix, block diagonal over (member, layer), times J stacked to
+    (E L H, H): each output row sums only its own sample's flips, in unit order.
+    """
+    E, L, B, H = new.shape
+    rows, units = flipped.reshape(E * L * B, H).nonzero(as_tuple=True)
+    if rows.numel() == 0:
+        return recurrent
+    values = (new - old).reshape(E * L * B, H)[rows, units]
+    columns = units + torch.div(rows, B, rounding_mode="floor") * H
+    delta = torch.sparse_coo_tensor(
+        torch.stack([rows, columns]),
+        values,
+        (E * L * B, E * L * H),
+        is_coalesced=True,
+        check_invariants=False,
+    )
+    recurrent.view(E * L * B, H).add_(torch.sparse.mm(delta, weights.couplings.reshape(-1, H)))
+    return recurrent
+
+
 class SynchronousSweeps:
     """The sweeps of one synchronous relaxation.
 
@@ -80,7 +108,8 @@ class SynchronousSweeps:
     def __init__(self, network, weights, state, drive, label, generators, recurrent):
         self.network, self.weights, self.drive = network, weights, drive
         self.label, self.generators = label, generators
-        self.incremental = network.incremental and drive.shape[2] <= INCREMENTAL_MAX_BATCH
+        self.incremental = network.incremental
+        self.sparse = drive.shape[2] > INCREMENTAL_MAX_BATCH
         if not self.incremental:
             recurrent = None
         elif recurrent is not None:
@@ -111,6 +140,8 @@ class SynchronousSweeps:
         flipped = hidden != state.hidden
         if self.incremental and state.is_zero:  # every unit left 0: one dense product
             self.recurrent = network.recurrent_input(weights, hidden)
+        elif self.incremental and self.sparse:
+            advance_recurrent_sparse(weights, self.recurrent, state.hidden, hidden, flipped)
         elif self.incremental:
             self.recurrent = advance_recurrent(
                 weights, self.recurrent, state.hidden, hidden, flipped.any(dim=2)

@@ -136,7 +136,8 @@ def evaluate(
     Returns per-member accuracy and mean unstable fraction (s h < 0 after relaxation),
     both (E,). Spec section 2.4. ``inputs`` (P, N) are shared by the members; ``labels``
     are class indices (P,), or (E, P) per member. Stochastic dynamics (update probability
-    < 1) draw from ``generators``, one per member.
+    < 1) draw from ``generators``, one per member. The fields of the final state reuse the
+    recurrent input s J that an incremental relaxation keeps (:mod:`.synchronous`).
     """
     network.check_weights(weights)
     check_positive_int("batch_size", batch_size)
@@ -147,10 +148,11 @@ def evaluate(
     for start in range(0, inputs.shape[0], batch_size):
         x = inputs[start : start + batch_size]
         y = labels[:, start : start + batch_size]
-        relaxed = network.relax(weights, x, sweeps=sweeps, generators=generators).state
-        predictions = network.logits(weights, relaxed.hidden).argmax(-1)
+        relaxed = network.relax(weights, x, sweeps=sweeps, generators=generators)
+        predictions = network.logits(weights, relaxed.state.hidden).argmax(-1)
         correct += (predictions == y).sum(-1)
-        unstable += network.unstable_fraction(weights, relaxed, x).sum(-1)
+        kept = relaxed.recurrent
+        unstable += network.unstable_fraction(weights, relaxed.state, x, recurrent=kept).sum(-1)
     return correct / inputs.shape[0], unstable / inputs.shape[0]
 
 
