@@ -137,7 +137,8 @@ def evaluate(
     both (E,). Spec section 2.4. ``inputs`` (P, N) are shared by the members; ``labels``
     are class indices (P,), or (E, P) per member. Stochastic dynamics (update probability
     < 1) draw from ``generators``, one per member. The fields of the final state reuse the
-    recurrent input s J that an incremental relaxation keeps (:mod:`.synchronous`).
+    recurrent input s J that an incremental relaxation keeps
+    (:mod:`neurodyn.networks.synchronous`).
     """
     network.check_weights(weights)
     check_positive_int("batch_size", batch_size)
