@@ -32,6 +32,7 @@ from collections.abc import Callable, Iterator
 
 import torch
 
+from _headline import headline
 from neurodyn import tasks
 from neurodyn.experiments.rate_gain import RateGainConfig, ensemble
 from neurodyn.networks.binary import BinarySteeringNetwork
@@ -128,6 +129,8 @@ def report(name: str, medians: dict, threads: list[int]) -> None:
         f"{'':<10}least degraded: {least} thread(s) ({ratios[least]:.2f}x); "
         f"fastest with a busy core: {fastest} thread(s)"
     )
+    slowdowns = ", ".join(f"{count} thread(s) {ratios[count]:.1f}x" for count in threads)
+    headline(f"{name} step with another process on one core", f"slower by {slowdowns}")
 
 
 def _counts(text: str) -> list[int]:

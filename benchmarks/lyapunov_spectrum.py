@@ -23,6 +23,7 @@ import time
 
 import torch
 
+from _headline import headline
 from neurodyn import rng
 from neurodyn.analysis.lyapunov import StepDynamics, initial_basis, lyapunov_spectrum
 from neurodyn.networks.rate import LeakyRateNetwork
@@ -100,6 +101,10 @@ def main() -> None:
     print(f"  one ensemble:           {total / ensemble_time:9.0f} network-steps/s")
     print(f"  plain per-network loop: {total / loop_time:9.0f} network-steps/s")
     print(f"  speed-up: {loop_time / ensemble_time:.1f} (exponents differ by {difference:.1e})")
+    headline(
+        f"Lyapunov spectra of {args.networks} networks as one ensemble",
+        f"{loop_time / ensemble_time:.1f}x a per-network loop",
+    )
     print(
         f"  one ensemble, QR every {args.every} steps: {total / sparse_time:9.0f} "
         f"network-steps/s, {loop_time / sparse_time:.1f} x the loop (exponents change by "

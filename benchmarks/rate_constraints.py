@@ -21,6 +21,7 @@ from dataclasses import replace
 
 import torch
 
+from _headline import headline
 from neurodyn import rules, tasks
 from neurodyn.experiments.rate_gain import ensemble
 from neurodyn.experiments.rate_gain_dale import RateGainDaleConfig
@@ -50,7 +51,8 @@ def trainer(network: LeakyRateNetwork, seeds: list[int], task, rule: str, iterat
     return train
 
 
-def compare(config: RateGainDaleConfig, task, rule: str, iterations: int, rounds: int) -> str:
+def compare(config: RateGainDaleConfig, task, rule: str, iterations: int, rounds: int) -> float:
+    """Print the times per iteration of both sides; return constrained / plain."""
     constrained, seeds = ensemble(config, task)
     plain = LeakyRateNetwork(
         task.input_size,
@@ -65,11 +67,12 @@ def compare(config: RateGainDaleConfig, task, rule: str, iterations: int, rounds
     times = [[side() for side in sides] for _ in range(rounds)]
     total = [sum(t[i] for t in times) / (rounds * iterations) for i in range(2)]
     ratios = [c / p for c, p in times]
-    return (
+    print(
         f"{constrained.ensemble_size} networks: constrained {1e3 * total[0]:.0f} ms, plain "
         f"{1e3 * total[1]:.0f} ms per iteration; ratio {total[0] / total[1]:.2f} (rounds "
         f"{min(ratios):.2f} ... {max(ratios):.2f}; target <= 1.5)"
     )
+    return total[0] / total[1]
 
 
 def main() -> None:
@@ -90,9 +93,15 @@ def main() -> None:
         log_every=args.iterations,
     )
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; {args.task}, {args.rule}")
-    print("  whole grid:", compare(config, task, args.rule, args.iterations, args.rounds))
-    quiet = replace(config, noise=("off",))
-    print("  noise off: ", compare(quiet, task, args.rule, args.iterations, args.rounds))
+    print("  whole grid: ", end="")
+    ratio = compare(config, task, args.rule, args.iterations, args.rounds)
+    headline(
+        f"rate-gain-dale grid ({args.task}, {args.rule}) against unconstrained networks",
+        f"{ratio:.2f}x the time",
+        "<= 1.5x",
+    )
+    print("  noise off:  ", end="")
+    compare(replace(config, noise=("off",)), task, args.rule, args.iterations, args.rounds)
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ import time
 
 import torch
 
+from _headline import headline
 from neurodyn import rng, tasks
 from neurodyn.networks.rate import LeakyRateNetwork
 from neurodyn.rules import BPTT
@@ -118,6 +119,12 @@ def main() -> None:
     print(
         f"  speed-up (target >= 20): {sum(apart) * args.rounds / sum(together):.1f} "
         f"(rounds {min(ratios):.1f} ... {max(ratios):.1f})"
+    )
+    headline(
+        f"rate-gain grid ({len(members)} networks, {args.task}, BPTT) as one ensemble",
+        f"{speeds[0]:.0f} network-iterations/s, "
+        f"{sum(apart) * args.rounds / sum(together):.1f}x a plain PyTorch loop",
+        ">= 20x",
     )
     gradient = gradient_time(network, weights, task, seeds, args.profile)
     print(

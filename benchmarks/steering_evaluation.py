@@ -22,6 +22,7 @@ import time
 
 import torch
 
+from _headline import headline
 from neurodyn.networks.binary import BinarySteeringNetwork
 from neurodyn.rules.steering import SteeringRule
 from neurodyn.tasks.mnist import DataNotFoundError, entangled_mnist
@@ -97,7 +98,12 @@ def main() -> None:
     print(f"  plain matmul       {reference:8.1f} GFLOP/s {shapes}")
     print(f"  fraction of the matmul rate    {flops / ours / 1e9 / reference:6.2f}")
     print(f"  speed-up over the dense relaxation {theirs / ours:6.2f}")
-    print(f"  target >= {TARGET} samples/s: {'met' if count / ours >= TARGET else 'NOT met'}")
+    headline(
+        f"steering evaluation, {count} test images, H = {HIDDEN}",
+        f"{count / ours:.0f} samples/s, {theirs / ours:.2f}x the dense relaxation, "
+        f"{flops / ours / 1e9 / reference:.2f} of the matmul rate",
+        f">= {TARGET} samples/s",
+    )
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ import os
 import tempfile
 import time
 
+from _headline import headline
 from neurodyn import sweeps
 from neurodyn.config import to_dict
 from neurodyn.experiments.rate_gain import RateGainConfig
@@ -77,6 +78,11 @@ def main() -> None:
             raise RuntimeError("the settings gave different tables")
         print(f"round {round_index}: {ratios(seconds)}")
     print(f"all rounds: {ratios(totals)}")
+    headline(
+        f"rate-gain sweep ({networks} networks), 2 local workers",
+        f"{totals['1 worker'] / totals['2 workers']:.2f}x 1 worker, "
+        f"{totals['one per job'] / totals['2 workers']:.2f}x faster than one network per job",
+    )
 
 
 if __name__ == "__main__":
