@@ -23,6 +23,7 @@ from neurodyn.networks.attractor import FreeEnergyAttractorNetwork
 from neurodyn.rules.free_energy import FreeEnergyRule
 from neurodyn.tasks.digits import digit_patterns
 from neurodyn.training.attractor import learn_patterns
+from steering_throughput import synchronize
 
 
 def grid_members() -> tuple[list[float], list[float]]:
@@ -31,7 +32,9 @@ def grid_members() -> tuple[list[float], list[float]]:
 
 
 def steps_per_second(evidence, precision, epochs: int, train: torch.Tensor) -> float:
-    network = FreeEnergyAttractorNetwork(64, ensemble_size=len(evidence), precision=precision)
+    network = FreeEnergyAttractorNetwork(
+        64, ensemble_size=len(evidence), precision=precision, device=train.device
+    )
     start = time.perf_counter()
     learn_patterns(
         network,
@@ -43,6 +46,7 @@ def steps_per_second(evidence, precision, epochs: int, train: torch.Tensor) -> f
         steps_per_epoch=10,
         seeds=[0] * len(evidence),
     )
+    synchronize(network.device)
     return epochs * 10 * len(evidence) / (time.perf_counter() - start)
 
 
@@ -50,17 +54,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--epochs", type=int, default=5000, help="epochs of the full grid run")
     parser.add_argument("--probe-epochs", type=int, default=200, help="epochs of the rate probes")
+    parser.add_argument("--device", default="cpu", help="torch device of the networks")
     args = parser.parse_args()
-    train, test, _ = digit_patterns()
+    train, test = (patterns.to(args.device) for patterns in digit_patterns()[:2])
     evidence, precision = grid_members()
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, device {args.device}")
     one = steps_per_second([11.0], [0.1668], args.probe_epochs, train)
     many = steps_per_second(evidence, precision, args.probe_epochs, train)
     print(f"one configuration:        {one:10.0f} steps/s")
     print(f"380-network ensemble:     {many:10.0f} network-steps/s ({many / one:.1f}x)")
     headline("free-energy grid: 380 networks as one ensemble", f"{many / one:.1f}x one network")
 
-    network = FreeEnergyAttractorNetwork(64, ensemble_size=len(evidence), precision=precision)
+    network = FreeEnergyAttractorNetwork(
+        64, ensemble_size=len(evidence), precision=precision, device=args.device
+    )
     began = time.perf_counter()
     couplings, state = learn_patterns(
         network,
@@ -72,6 +79,7 @@ def main() -> None:
         steps_per_epoch=10,
         seeds=[0] * len(evidence),
     )
+    synchronize(network.device)
     trained = time.perf_counter()
     evaluate_network(
         network,
@@ -82,6 +90,7 @@ def main() -> None:
         evidence=torch.tensor(evidence),
         seeds=[0] * len(evidence),
     )
+    synchronize(network.device)
     done = time.perf_counter()
     print(
         f"whole grid ({args.epochs} epochs x 10 steps): training {trained - began:.1f} s, "

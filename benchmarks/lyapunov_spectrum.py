@@ -28,6 +28,7 @@ from neurodyn import rng
 from neurodyn.analysis.lyapunov import StepDynamics, initial_basis, lyapunov_spectrum
 from neurodyn.networks.rate import LeakyRateNetwork
 from neurodyn.tasks.romo import Romo
+from steering_throughput import synchronize
 
 
 def plain_loop(recurrent, inputs_weights, x, basis, alpha) -> torch.Tensor:
@@ -52,44 +53,45 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=1000)
     parser.add_argument("--trajectories", type=int, default=1)
     parser.add_argument("--every", type=int, default=4)
+    parser.add_argument("--device", default="cpu", help="the ensemble's device (loop: CPU)")
     args = parser.parse_args()
     E, N, k, T, B = args.networks, args.hidden_size, args.exponents, args.steps, args.trajectories
     print(
         f"torch {torch.__version__}, {torch.get_num_threads()} threads; {E} networks, N = {N}, "
-        f"k = {k}, {T} steps, {B} trajectories each"
+        f"k = {k}, {T} steps, {B} trajectories each; ensemble on {args.device}"
     )
     gains = torch.linspace(0.5, 1.5, E).tolist()
-    network = LeakyRateNetwork(1, N, 2, ensemble_size=E, gain=gains, alpha=0.5)
+    network = LeakyRateNetwork(1, N, 2, ensemble_size=E, gain=gains, alpha=0.5, device=args.device)
     seeds = list(range(E))
     weights = network.init(seeds)
     task = Romo()
     streams = task.sample_member_streams(
-        B, math.ceil(T / task.steps), rng.member_keys(seeds, "evaluation"), 0
+        B, math.ceil(T / task.steps), rng.member_keys(seeds, "evaluation", network.device), 0
     )
     x = streams[:, :, :T].contiguous()
     dynamics = StepDynamics.of_network(network, weights)
-    state = torch.zeros(E, B, N)
+    state = torch.zeros(E, B, N, device=network.device)
     lyapunov_spectrum(dynamics, state, x[:, :, :10], exponents=k)  # warm the kernels up
 
     def timed_ensemble(every: int) -> tuple[torch.Tensor, float]:
+        synchronize(network.device)
         start = time.perf_counter()
         spectrum = lyapunov_spectrum(
             dynamics, state, x, exponents=k, reorthonormalise_every=every
         ).exponents
-        return spectrum, time.perf_counter() - start
+        synchronize(network.device)
+        return spectrum.cpu(), time.perf_counter() - start
 
     together, ensemble_time = timed_ensemble(1)
     sparse, sparse_time = timed_ensemble(args.every)
 
     basis = initial_basis(N, k, seed=0)
+    weights, x = [p.cpu() for p in weights.parameters()], x.cpu()
     start = time.perf_counter()
     apart = torch.stack(
         [
             torch.stack(
-                [
-                    plain_loop(weights.recurrent[e], weights.inputs[e], x[e, b], basis, 0.5)
-                    for b in range(B)
-                ]
+                [plain_loop(weights[0][e], weights[1][e], x[e, b], basis, 0.5) for b in range(B)]
             )
             for e in range(E)
         ]

@@ -34,6 +34,7 @@ from neurodyn.rules.losses import task_loss
 from neurodyn.rules.rate_rule import training_batch
 from neurodyn.rules.unroll import Workspace
 from neurodyn.training.rate import train_rate
+from steering_throughput import synchronize
 
 GAINS = (0.2, 0.5, 1.0, 1.5, 2.0)
 RATES = (1e-4, 3e-4, 1e-3, 3e-3)
@@ -71,13 +72,15 @@ def main() -> None:
     parser.add_argument("--iterations", type=int, default=50, help="per round and side")
     parser.add_argument("--rounds", type=int, default=4, help="alternations of the two sides")
     parser.add_argument("--profile", action="store_true", help="profile the BPTT gradient")
+    parser.add_argument("--device", default="cpu", help="the ensemble's device (loop: CPU)")
     args = parser.parse_args()
     task = tasks.get(args.task)
     alpha = task.alpha
     members = [(g, r, s) for g in GAINS for r in RATES for s in SEEDS]
     gains, rates, seeds = (list(column) for column in zip(*members, strict=True))
     print(
-        f"task {args.task}; torch {torch.__version__}, {torch.get_num_threads()} threads; "
+        f"task {args.task}; torch {torch.__version__}, {torch.get_num_threads()} threads, "
+        f"ensemble on {args.device}; "
         f"{len(members)} networks x {args.iterations} iterations x {args.rounds} rounds"
     )
     network = LeakyRateNetwork(
@@ -87,6 +90,7 @@ def main() -> None:
         ensemble_size=len(members),
         gain=gains,
         alpha=alpha,
+        device=args.device,
     )
     weights = network.init(seeds)
 
@@ -100,6 +104,7 @@ def main() -> None:
             learning_rate=rates,
             seeds=seeds,
         )
+        synchronize(network.device)
 
     ensemble(2)  # warm-up
     together, apart = [], []
@@ -137,16 +142,19 @@ def gradient_time(network, weights, task, seeds, profile=False, repeats=10) -> f
     """Median seconds per BPTT gradient of the ensemble on one batch of 32 trials per
     member; with ``profile``, prints the operations' self time summed over 5 more calls."""
     keys = rng.member_keys(rng.member_seeds(seeds, len(seeds)), "task", network.device)
-    batch = training_batch(network, task, 32, keys, 0)
+    x, targets, mask, noise = training_batch(network, task, 32, keys, 0)
     workspace = Workspace()
 
     def gradient():
-        bptt_gradients(network, weights, *batch, task.loss, workspace=workspace)
+        bptt_gradients(
+            network, weights, x, targets, mask, task.loss, workspace=workspace, noise=noise
+        )
 
     times = []
     for _ in range(repeats + 1):
         start = time.perf_counter()
         gradient()
+        synchronize(network.device)
         times.append(time.perf_counter() - start)
     if profile:
         with torch.profiler.profile(record_shapes=True) as profiler:

@@ -28,7 +28,7 @@ from neurodyn.rules.steering import SteeringRule
 from neurodyn.tasks.mnist import DataNotFoundError, entangled_mnist
 from neurodyn.tasks.patterns import prototype_patterns
 from neurodyn.training import RandomStreams, evaluate, train_epoch
-from steering_throughput import best_of, matmul_seconds_for
+from steering_throughput import best_of, matmul_seconds_for, synchronize
 
 HIDDEN, SWEEPS, BATCH, TARGET = 1600, 5, 1024, 8400
 
@@ -46,31 +46,35 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeats", type=int, default=3, help="alternating repeats (best kept)")
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: all)")
+    parser.add_argument("--device", default="cpu", help="torch device of networks and data")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
     data, source = load_data()
-    test_inputs, test_labels = data.test_inputs, data.test_labels
-    network = BinarySteeringNetwork(100, HIDDEN, 10)
+    device = args.device
+    test_inputs, test_labels = data.test_inputs.to(device), data.test_labels.to(device)
+    network = BinarySteeringNetwork(100, HIDDEN, 10, device=device)
     weights, _ = train_epoch(
         network,
         network.init(17),
         SteeringRule(),
-        data.train_inputs,
-        data.train_labels,
+        data.train_inputs.to(device),
+        data.train_labels.to(device),
         batch_size=16,
-        streams=RandomStreams.from_seeds([17]),
+        streams=RandomStreams.from_seeds([17], device),
     )
-    dense = BinarySteeringNetwork(100, HIDDEN, 10)
+    dense = BinarySteeringNetwork(100, HIDDEN, 10, device=device)
     dense.incremental = False  # the authors' algorithm: a full s J product every sweep
     results = {}
 
     def timed(name, net):
         def case():
+            synchronize(device)
             start = time.perf_counter()
             results[name] = evaluate(
                 net, weights, test_inputs, test_labels, sweeps=SWEEPS, batch_size=BATCH
             )
+            synchronize(device)
             return time.perf_counter() - start
 
         return case
@@ -79,14 +83,15 @@ def main() -> None:
         args.repeats,
         timed("neurodyn", network),
         timed("dense", dense),
-        lambda: matmul_seconds_for(BATCH, HIDDEN, 10),
+        lambda: matmul_seconds_for(BATCH, HIDDEN, 10, device),
     )
     count = test_inputs.shape[0]
     flops = SWEEPS * 2 * count * HIDDEN**2
     reference = 2 * BATCH * HIDDEN**2 * 10 / matmul / 1e9
     print(
         f"data: {source}, {count} test images; torch {torch.__version__}, "
-        f"{torch.get_num_threads()} threads; best of {args.repeats} alternating repeats"
+        f"{torch.get_num_threads()} threads, device {device}; best of {args.repeats} "
+        "alternating repeats"
     )
     for name, seconds in (("neurodyn", ours), ("dense relaxation", theirs)):
         accuracy, unstable = (float(v[0]) for v in results[name.split()[0]])

@@ -40,10 +40,16 @@ def load_inputs(count: int):
         return data.train_inputs, data.train_labels, "prototypes"
 
 
+def synchronize(device) -> None:
+    """Wait for the GPU's queued work (timings of CUDA work need it; a no-op on the CPU)."""
+    if torch.device(device).type == "cuda":
+        torch.cuda.synchronize(device)
+
+
 def time_training(network, rule, inputs, labels, seeds, steps, batch=16) -> float:
     """Seconds for ``steps`` mini-batches after one warm-up pass of 20 batches."""
     weights = network.init(seeds)
-    streams = RandomStreams.from_seeds(seeds)
+    streams = RandomStreams.from_seeds(seeds, network.device)
     train_epoch(
         network,
         weights,
@@ -53,6 +59,7 @@ def time_training(network, rule, inputs, labels, seeds, steps, batch=16) -> floa
         batch_size=batch,
         streams=streams,
     )
+    synchronize(network.device)
     start = time.perf_counter()
     train_epoch(
         network,
@@ -63,18 +70,21 @@ def time_training(network, rule, inputs, labels, seeds, steps, batch=16) -> floa
         batch_size=batch,
         streams=streams,
     )
+    synchronize(network.device)
     return time.perf_counter() - start
 
 
-def matmul_seconds_for(batch: int, hidden: int, repeats: int) -> float:
-    """Seconds for ``repeats`` plain (batch x H) @ (H x H) torch matmuls."""
-    state = torch.sign(torch.randn(batch, hidden))
-    couplings = torch.randn(hidden, hidden)
+def matmul_seconds_for(batch: int, hidden: int, repeats: int, device="cpu") -> float:
+    """Seconds for ``repeats`` plain (batch x H) @ (H x H) torch matmuls on ``device``."""
+    state = torch.sign(torch.randn(batch, hidden, device=device))
+    couplings = torch.randn(hidden, hidden, device=device)
     for _ in range(10):
         state @ couplings
+    synchronize(device)
     start = time.perf_counter()
     for _ in range(repeats):
         state @ couplings
+    synchronize(device)
     return time.perf_counter() - start
 
 
@@ -92,23 +102,25 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=300, help="mini-batches timed per case")
     parser.add_argument("--repeats", type=int, default=3, help="alternating repeats (best kept)")
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: all)")
+    parser.add_argument("--device", default="cpu", help="torch device of networks and data")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
     inputs, labels, source = load_inputs(max(args.steps * 16, 20 * 16))
-    rule = SteeringRule()
+    inputs, labels = inputs.to(args.device), labels.to(args.device)
+    rule, device = SteeringRule(), args.device
     print(
-        f"data: {source}; torch {torch.__version__}, {torch.get_num_threads()} threads; "
-        f"best of {args.repeats} alternating repeats"
+        f"data: {source}; torch {torch.__version__}, {torch.get_num_threads()} threads, "
+        f"device {device}; best of {args.repeats} alternating repeats"
     )
 
     hidden, batch, sweeps, steps = 1600, 16, 2 * rule.train_sweeps, args.steps
-    network = BinarySteeringNetwork(100, hidden, 10)
+    network = BinarySteeringNetwork(100, hidden, 10, device=device)
     repeats = 300
     seconds, matmul_seconds = best_of(
         args.repeats,
         lambda: time_training(network, rule, inputs, labels, [17], steps),
-        lambda: matmul_seconds_for(batch, hidden, repeats),
+        lambda: matmul_seconds_for(batch, hidden, repeats, device),
     )
     ours = (sweeps + 2) * 2 * batch * hidden**2 * steps / seconds / 1e9
     reference = 2 * batch * hidden**2 * repeats / matmul_seconds / 1e9
@@ -125,8 +137,8 @@ def main() -> None:
 
     members, small = 8, 400
     seeds = list(range(members))
-    ensemble = BinarySteeringNetwork(100, small, 10, ensemble_size=members)
-    single = BinarySteeringNetwork(100, small, 10)
+    ensemble = BinarySteeringNetwork(100, small, 10, ensemble_size=members, device=device)
+    single = BinarySteeringNetwork(100, small, 10, device=device)
     together, apart = best_of(
         args.repeats,
         lambda: time_training(ensemble, rule, inputs, labels, seeds, steps),

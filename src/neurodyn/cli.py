@@ -12,6 +12,8 @@ Threads: every command that computes (run, reproduce, sweep) sets PyTorch's and 
 thread count to ``--threads N``, else ``OMP_NUM_THREADS``, else the CPUs the process may
 use (affinity, cgroup quota, SLURM; :mod:`neurodyn.threads`), and puts the previous
 count back when it ends. This is the application's choice: the library sets nothing.
+Every experiment runs in full float32 precision, and with ``--deterministic`` on PyTorch's
+deterministic algorithms (:mod:`neurodyn.precision`; both recorded in the run's marker).
 
 Every anticipated failure (a bad setting or file, a refused run folder, an OSError such
 as a full disk) is one line ``neurodyn: error: ...`` on stderr and exit code 2; a
@@ -23,6 +25,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -33,6 +36,7 @@ import torch
 
 from neurodyn import experiments, threads
 from neurodyn.config import add_arguments, apply_arguments, from_dict, to_dict
+from neurodyn.precision import full_precision
 from neurodyn.runs import RunFolder
 from neurodyn.sweeps.folder import MARKER as SWEEP_MARKER
 
@@ -76,14 +80,21 @@ def _positive_threads(text: str) -> int:
     return int(text)
 
 
-def add_thread_option(parser: argparse.ArgumentParser) -> None:
-    """``--threads N`` on a command that computes (run, reproduce, sweep)."""
+def add_compute_options(parser: argparse.ArgumentParser) -> None:
+    """``--threads N`` and ``--deterministic`` on a command that computes (run, reproduce,
+    sweep)."""
     parser.add_argument(
         "--threads",
         type=_positive_threads,
         metavar="N",
         help="PyTorch and numba threads (default: OMP_NUM_THREADS, else the CPUs this "
         "process may use: affinity, cgroup quota, SLURM_CPUS_PER_TASK)",
+    )
+    parser.add_argument(
+        "--deterministic",
+        action="store_true",
+        help="PyTorch's deterministic algorithms (and CUBLAS_WORKSPACE_CONFIG=:4096:8 where "
+        "unset), for runs that must repeat bit for bit on a GPU",
     )
 
 
@@ -106,8 +117,40 @@ def use_threads(requested: int | None) -> Iterator[int]:
         numba.set_num_threads(before[1])
 
 
+WORKSPACE = ":4096:8"  # CUBLAS_WORKSPACE_CONFIG that deterministic cuBLAS needs
+
+
+@contextlib.contextmanager
+def deterministic() -> Iterator[None]:
+    """``torch.use_deterministic_algorithms(True)`` and, where unset,
+    ``CUBLAS_WORKSPACE_CONFIG`` = :data:`WORKSPACE` inside; both restored afterwards. An
+    operation without a deterministic implementation then raises a RuntimeError."""
+    before = torch.are_deterministic_algorithms_enabled()
+    warn_only = torch.is_deterministic_algorithms_warn_only_enabled()
+    workspace = os.environ.get("CUBLAS_WORKSPACE_CONFIG")
+    if workspace is None:
+        os.environ["CUBLAS_WORKSPACE_CONFIG"] = WORKSPACE
+    torch.use_deterministic_algorithms(True)
+    try:
+        yield
+    finally:
+        torch.use_deterministic_algorithms(before, warn_only=warn_only)
+        if workspace is None:
+            os.environ.pop("CUBLAS_WORKSPACE_CONFIG", None)
+
+
+@contextlib.contextmanager
+def run_settings(deterministic_run: bool = False) -> Iterator[None]:
+    """How every experiment run computes (``run``, ``reproduce`` and sweep chunks):
+    :func:`~neurodyn.precision.full_precision`, and :func:`deterministic` if
+    ``deterministic_run``."""
+    determinism = deterministic() if deterministic_run else contextlib.nullcontext()
+    with full_precision(), determinism:
+        yield
+
+
 def _run_options(parser: argparse.ArgumentParser) -> None:
-    add_thread_option(parser)
+    add_compute_options(parser)
     parser.add_argument("--out", help="run folder (default: runs/NAME)")
     parser.add_argument("--config", help="a JSON or TOML file with config fields")
     parser.add_argument(
@@ -188,7 +231,8 @@ def _run(name: str, argv: list[str]) -> int:
     print(f"neurodyn run {name} -> {printable(str(folder.path))}")
     print(json.dumps(to_dict(config), indent=1))
     with use_threads(args.threads):
-        experiment.run(config, folder, not args.no_progress)
+        with run_settings(args.deterministic):
+            experiment.run(config, folder, not args.no_progress)
         _present(experiment, folder)
     return 0
 
@@ -209,7 +253,8 @@ def _reproduce_all(args: argparse.Namespace) -> int:
             root / name, to_dict(config), resume=resume, overwrite=not args.resume, experiment=name
         )
         print(f"\n== {name}: {experiment.description}\n   run folder: {folder.path}")
-        experiment.run(config, folder, not args.no_progress)
+        with run_settings(args.deterministic):
+            experiment.run(config, folder, not args.no_progress)
         _present(experiment, folder)
     return 0
 
@@ -272,7 +317,7 @@ def _main(argv: list[str]) -> int:
     reproduce.add_argument("--out", help="root folder (default: runs/reproduce[-quick])")
     reproduce.add_argument("--resume", action="store_true", help="continue interrupted runs")
     reproduce.add_argument("--no-progress", action="store_true")
-    add_thread_option(reproduce)
+    add_compute_options(reproduce)
     sub.add_parser("sweep", help="a sweep in chunks on an executor (neurodyn sweep --help)")
     for command, purpose in (("show", "print the summary"), ("plot", "redraw the figures")):
         sub.add_parser(command, help=f"{purpose} of a run or sweep folder").add_argument("folder")

@@ -3,7 +3,7 @@
 Layout (design principle 5)::
 
     <run>/neurodyn-run.json        marker: this is a neurodyn run folder (experiment, version,
-                                   the PyTorch thread counts it ran with)
+                                   the thread counts, precision and determinism it ran with)
     <run>/config.json              the full config (rewritten only when a resume extends it)
     <run>/metrics.csv              one row per logged step (rewritten atomically)
     <run>/result.json              headline numbers next to the papers' values
@@ -18,7 +18,11 @@ The marker's ``threads`` lists the PyTorch thread counts of the sessions that wr
 run (its start, then each resume that used another count), read from
 ``torch.get_num_threads()`` at each session's first write: how the run was computed, which
 explains its timings, kept apart from ``config.json`` so that resuming on another thread
-count (or an older run folder without it) compares and hashes the same config.
+count (or an older run folder without it) compares and hashes the same config. Likewise
+``float32_matmul_precision`` and ``deterministic`` record the float32 matmul precision
+(``"highest"`` under :func:`neurodyn.precision.full_precision`) and whether PyTorch's
+deterministic algorithms were on; after a resume with other settings, the weakest of the
+sessions (the lowest precision; deterministic only if every session was).
 A :class:`RunFolder` checks what it can when it is made and writes nothing then: the
 folder, the marker and ``config.json`` are written (and an old run deleted) at the first
 write of a file, once the experiment has validated its config and loaded its data.
@@ -40,6 +44,7 @@ from safetensors.torch import save as save_safetensors
 
 import neurodyn
 from neurodyn.files import atomic_write, config_hash, read_json_object, read_safetensors, write_json
+from neurodyn.precision import matmul_precision
 
 MARKER = "neurodyn-run.json"
 CONFIG = "config.json"
@@ -49,6 +54,18 @@ CHECKPOINT = "checkpoint.safetensors"
 ARRAYS = "arrays.safetensors"
 FIGURES = "figures"
 RUN_FILES = (MARKER, CONFIG, RESULT, METRICS, ARRAYS, CHECKPOINT)
+
+
+# Float32 matmul precisions from the weakest ("mixed": PyTorch's settings disagree).
+PRECISIONS = ("mixed", "medium", "high", "highest")
+
+
+def _settings() -> dict:
+    """How this session computes: its float32 matmul precision and determinism."""
+    return {
+        "float32_matmul_precision": matmul_precision(),
+        "deterministic": torch.are_deterministic_algorithms_enabled(),
+    }
 
 
 def _is_temporary(name: str) -> bool:
@@ -244,9 +261,10 @@ class RunFolder:
                     leftover.unlink()
             if fresh:
                 marker = {"experiment": self.experiment, "neurodyn": neurodyn.__version__}
-                write_json(self.path / MARKER, marker | {"threads": [torch.get_num_threads()]})
+                session = {"threads": [torch.get_num_threads()], **_settings()}
+                write_json(self.path / MARKER, marker | session)
             else:
-                self._note_threads()
+                self._note_session()
             if self._rewrite_config:
                 write_json(self.path / CONFIG, self.config)
         except BaseException:
@@ -258,13 +276,25 @@ class RunFolder:
             raise
         self._ready = True
 
-    def _note_threads(self) -> None:
-        """Add this session's thread count to the marker's ``threads`` if it is new there
-        (a marker written before neurodyn recorded threads is left as it is)."""
+    def _note_session(self) -> None:
+        """Add this session's thread count to the marker's ``threads`` if it is new there,
+        and weaken its precision and determinism to this session's where they are weaker
+        (a marker written before neurodyn recorded one of them is left without it)."""
         marker = read_json_object(self.path / MARKER)
+        noted = dict(marker)
         counts = marker.get("threads")
         if isinstance(counts, list) and torch.get_num_threads() not in counts:
-            write_json(self.path / MARKER, marker | {"threads": [*counts, torch.get_num_threads()]})
+            noted["threads"] = [*counts, torch.get_num_threads()]
+        now = _settings()
+        if marker.get("deterministic") is True:
+            noted["deterministic"] = now["deterministic"]
+        stored = marker.get("float32_matmul_precision")
+        if stored in PRECISIONS and PRECISIONS.index(now["float32_matmul_precision"]) < (
+            PRECISIONS.index(stored)
+        ):
+            noted["float32_matmul_precision"] = now["float32_matmul_precision"]
+        if noted != marker:
+            write_json(self.path / MARKER, noted)
 
     def _delete_run_files(self) -> None:
         """Delete the run files, config.json first (then a kill leaves a failed start)."""

@@ -37,8 +37,10 @@ from neurodyn.checks import (
 )
 from neurodyn.networks import continuous_bernoulli as cb
 from neurodyn.networks.attractor import FreeEnergyAttractorNetwork
+from neurodyn.precision import full_precision
 
 
+@full_precision()
 def find_attractors(
     couplings: torch.Tensor,
     starts: torch.Tensor,
@@ -255,7 +257,8 @@ def relax_starts(patterns: torch.Tensor, evidence: torch.Tensor | float) -> torc
 
     ``patterns`` (E, K, N) or (K, N); ``evidence`` one value or one per member.
     """
-    scale = torch.as_tensor(evidence, dtype=torch.float64).reshape(-1, 1, 1)
+    scale = torch.as_tensor(evidence, dtype=torch.float64, device=patterns.device)
+    scale = scale.reshape(-1, 1, 1)
     return cb.langevin(0.1 * scale * patterns.double())
 
 

@@ -35,6 +35,7 @@ import torch
 
 from neurodyn import rng
 from neurodyn.checks import check_choice, check_finite, check_positive_int, check_tensor
+from neurodyn.precision import full_precision
 
 Step = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 Jacobian = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
@@ -167,6 +168,7 @@ def initial_basis(
     return torch.linalg.qr(gaussian.to(torch.float64))[0].to(dtype=dtype, device=device)
 
 
+@full_precision()
 def lyapunov_spectrum(
     dynamics: Dynamics,
     state: torch.Tensor,

@@ -38,6 +38,7 @@ from neurodyn.checks import (
     check_tensor,
     describe,
 )
+from neurodyn.precision import full_precision
 
 TIMES = ("discrete", "continuous")
 SAMPLING_SALT = 20  # splits these draws from the member's other "evaluation" draws
@@ -106,6 +107,7 @@ class FixedPoints:
         return replace(self, candidate_q=self.candidate_q[e : e + 1], **trimmed)
 
 
+@full_precision()
 def find_fixed_points(
     dynamics: Dynamics,
     initial_states: torch.Tensor,

@@ -79,6 +79,7 @@ class CapacityConfig(Config):
     )
     reconstruction_steps: int = option(20, "stochastic steps driven by the noisy cue", minimum=1)
     cue_noise: float = option(2.0, "cue noise sd in units of the pattern's sd", minimum=0.0)
+    device: str = option("cpu", "torch device of the ensembles (cpu, cuda, ...)", device=True)
 
 
 def _correlation(states: torch.Tensor, patterns: torch.Tensor) -> torch.Tensor:
@@ -100,12 +101,15 @@ def run(config: CapacityConfig, folder: RunFolder, progress: bool = True) -> dic
     for e, ((k, _), seed) in enumerate(zip(members, seeds, strict=True)):
         draws = torch.randint(0, 2, (k, n), generator=rng.generator(seed, "task"))
         patterns[e, :k] = draws.float() * 2 - 1
-    network = FreeEnergyAttractorNetwork(n, ensemble_size=len(members), precision=config.precision)
+    network = FreeEnergyAttractorNetwork(
+        n, ensemble_size=len(members), precision=config.precision, device=config.device
+    )
+    shown = patterns.to(network.device)  # patterns stays on the CPU, for the Hebbian reference
     couplings, _ = stages.learn(
         "train",
         network,
         FreeEnergyRule(config.learning_rate),
-        patterns,
+        shown,
         evidence=config.evidence,
         epochs=config.epochs,
         steps_per_epoch=config.steps_per_epoch,
@@ -115,22 +119,25 @@ def run(config: CapacityConfig, folder: RunFolder, progress: bool = True) -> dic
         reset_state=True,
     )
     J = couplings.double()
-    state = patterns.double()
+    state = shown.double()
     for _ in range(config.retention_steps):
         state = cb.langevin(config.retention_precision * torch.bmm(state, J))
-    retention = _correlation(state, patterns)
-    noise = rng.counter_normal(rng.member_keys(seeds, "evaluation"), 0, (kmax, n))
-    cue = patterns + config.cue_noise * patterns.std(-1, correction=0, keepdim=True) * noise
+    retention = _correlation(state, shown).cpu()
+    keys = rng.member_keys(seeds, "evaluation", network.device)
+    noise = rng.counter_normal(keys, 0, (kmax, n))
+    cue = shown + config.cue_noise * shown.std(-1, correction=0, keepdim=True) * noise
     uniforms = rng.counter_uniform(
-        rng.member_keys(seeds, "evaluation", salt=1), 0, (config.reconstruction_steps, kmax, n)
+        rng.member_keys(seeds, "evaluation", network.device, salt=1),
+        0,
+        (config.reconstruction_steps, kmax, n),
     )
     sigma, total = cue.clone(), torch.zeros_like(cue)
-    beta = torch.full((len(members),), config.precision)
+    beta = torch.full((len(members),), config.precision, device=network.device)
     for step in range(config.reconstruction_steps):
         sigma, _ = network.step(couplings, sigma, cue, uniform=uniforms[:, step], precision=beta)
         total += sigma
-    reconstruction = _correlation(total / config.reconstruction_steps, patterns)
-    noisy = _correlation(cue, patterns)
+    reconstruction = _correlation(total / config.reconstruction_steps, shown).cpu()
+    noisy = _correlation(cue, shown).cpu()
     hebbian = hebbian_retention(patterns, generator=rng.generator(config.seed, "evaluation"))
     rows = []
     for k in config.pattern_counts:

@@ -53,6 +53,7 @@ class OrthogonalConfig(Config):
     )
     epochs: int = option(500, "training epochs, one randomly drawn pattern each", minimum=1)
     steps_per_epoch: int = option(10, "stochastic update steps per epoch", minimum=1)
+    device: str = option("cpu", "torch device of the ensemble (cpu, cuda, ...)", device=True)
 
 
 def _demo(network, couplings, bias, precision, steps, seed):
@@ -72,7 +73,9 @@ def run(config: OrthogonalConfig, folder: RunFolder, progress: bool = True) -> d
     retrieval and generalisation demonstrations on the first member."""
     patterns = two_bars()
     seeds = list(config.seeds)
-    network = FreeEnergyAttractorNetwork(25, ensemble_size=len(seeds), precision=config.precision)
+    network = FreeEnergyAttractorNetwork(
+        25, ensemble_size=len(seeds), precision=config.precision, device=config.device
+    )
     monitor: list[torch.Tensor] = []
     couplings, _ = learn_patterns(
         network,
@@ -86,6 +89,7 @@ def run(config: OrthogonalConfig, folder: RunFolder, progress: bool = True) -> d
         free_energies=monitor,
         progress=progress,
     )
+    couplings = couplings.cpu()  # the analysis of 25 units runs on the CPU
     # Simulation 1 starts the search from L(0.1 pattern), without the evidence factor.
     found, _ = analysis.find_attractors(couplings, analysis.relax_starts(patterns, 1.0))
     correlations = [float(torch.corrcoef(member)[0, 1]) for member in found]
@@ -98,7 +102,7 @@ def run(config: OrthogonalConfig, folder: RunFolder, progress: bool = True) -> d
         network, couplings, zscore(horizontal.flatten()) + 0.5 * noise, 1.0, 30, seeds[0]
     )
     general = _demo(network, couplings, zscore(cross.flatten()), 2.0, 20, seeds[0])
-    vfe = torch.stack(monitor).T  # (E, epochs)
+    vfe = torch.stack(monitor).T.cpu()  # (E, epochs)
     result = {
         "experiment": "free-energy-orthogonal",
         "config": to_dict(config),

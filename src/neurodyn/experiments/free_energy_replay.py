@@ -54,6 +54,7 @@ class ReplayConfig(Config):
     trials: int = option(
         100, "noisy retrieval / generalisation trials per member and score", minimum=1
     )
+    device: str = option("cpu", "torch device of the ensembles (cpu, cuda, ...)", device=True)
 
 
 def _upper(couplings: torch.Tensor) -> torch.Tensor:
@@ -70,7 +71,10 @@ def run(config: ReplayConfig, folder: RunFolder, progress: bool = True) -> dict:
     pairs = [(seed, beta) for beta in config.replay_precisions for seed in config.seeds]
     seeds = [seed for seed, _ in pairs]
     rule = FreeEnergyRule(config.learning_rate)
-    learner = FreeEnergyAttractorNetwork(64, ensemble_size=len(pairs), precision=config.precision)
+    learner = FreeEnergyAttractorNetwork(
+        64, ensemble_size=len(pairs), precision=config.precision, device=config.device
+    )
+    train, test = train.to(learner.device), test.to(learner.device)
     before, state = stages.learn(
         "train",
         learner,
@@ -102,9 +106,12 @@ def run(config: ReplayConfig, folder: RunFolder, progress: bool = True) -> dict:
     folder.write_arrays({"before": before[0]})
     folder.write_result(result)
     replayer = FreeEnergyAttractorNetwork(
-        64, ensemble_size=len(pairs), precision=[beta for _, beta in pairs]
+        64,
+        ensemble_size=len(pairs),
+        precision=[beta for _, beta in pairs],
+        device=config.device,
     )
-    silence = torch.zeros(1, 64)
+    silence = torch.zeros(1, 64, device=replayer.device)
     replay_seeds = [seed + 10_000 for seed in seeds]  # samples independent of training
     after, state = stages.learn(
         "replay",
@@ -129,6 +136,7 @@ def run(config: ReplayConfig, folder: RunFolder, progress: bool = True) -> dict:
         seeds=seeds,
         trials=config.trials,
     )
+    before, after = before.cpu(), after.cpu()
     a, b = _upper(before), _upper(after)
     correlation = [
         float(torch.corrcoef(torch.stack([x, y]))[0, 1]) for x, y in zip(a, b, strict=True)

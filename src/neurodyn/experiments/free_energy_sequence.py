@@ -50,6 +50,7 @@ class SequenceConfig(Config):
         2000, "training steps, one digit each in the order 1->2->3->1...", minimum=1
     )
     free_steps: int = option(100, "stochastic steps of the free run at zero bias", minimum=1)
+    device: str = option("cpu", "torch device of the ensemble (cpu, cuda, ...)", device=True)
 
 
 def cycle_statistics(dominant: np.ndarray) -> dict:
@@ -72,7 +73,9 @@ def run(config: SequenceConfig, folder: RunFolder, progress: bool = True) -> dic
     train, _, _ = digit_patterns()
     digits = train[1:4]
     seeds = list(config.seeds)
-    network = FreeEnergyAttractorNetwork(64, ensemble_size=len(seeds), precision=config.precision)
+    network = FreeEnergyAttractorNetwork(
+        64, ensemble_size=len(seeds), precision=config.precision, device=config.device
+    )
     couplings, state = learn_patterns(
         network,
         FreeEnergyRule(config.learning_rate),
@@ -86,7 +89,8 @@ def run(config: SequenceConfig, folder: RunFolder, progress: bool = True) -> dic
         progress=progress,
     )
     symmetric = 0.5 * (couplings + couplings.transpose(1, 2))
-    fixed, _ = analysis.find_attractors(symmetric, analysis.relax_starts(digits, config.evidence))
+    starts = analysis.relax_starts(digits.to(network.device), config.evidence)
+    fixed = analysis.find_attractors(symmetric, starts)[0].cpu()
     match = [
         [
             float(torch.corrcoef(torch.stack([f.float(), d]))[0, 1])
@@ -94,14 +98,14 @@ def run(config: SequenceConfig, folder: RunFolder, progress: bool = True) -> dic
         ]
         for member in fixed
     ]
-    keys = rng.member_keys(seeds, "evaluation")
+    keys = rng.member_keys(seeds, "evaluation", network.device)
     uniforms = rng.counter_uniform(keys, 0, (config.free_steps, 1, 64))
-    zero = torch.zeros(len(seeds), 1, 64)
+    zero = torch.zeros(len(seeds), 1, 64, device=network.device)
     visited = []
     for k in range(config.free_steps):
         state, _ = network.step(couplings, state, zero, uniform=uniforms[:, k])
         visited.append(state[:, 0])
-    visited = torch.stack(visited, dim=1)  # (E, T, N)
+    visited = torch.stack(visited, dim=1).cpu()  # (E, T, N)
     centred = visited - visited.mean(-1, keepdim=True)
     reference = digits - digits.mean(-1, keepdim=True)
     correlation = (centred @ reference.T) / (

@@ -117,15 +117,18 @@ def search_stage(stages: Stages, name: str, config: RateFixedPointsConfig, task_
         task.output_size,
         ensemble_size=len(members),
         alpha=task.alpha,
+        device=config.device,
         dtype=torch.float64,
     )
-    weights = [p.double() for p in stage_weights(stages, name).parameters()]
+    weights = [
+        p.to(network.device, torch.float64) for p in stage_weights(stages, name).parameters()
+    ]
     finite = torch.stack([p.flatten(1).isfinite().all(1) for p in weights]).all(0)
     weights = [torch.where(finite.view(-1, 1, 1), p, 0.0) for p in weights]
     keys = rng.member_keys(seeds, "evaluation", network.device)
     trials = task.sample_members(config.analysis_trials, keys, TRIALS_COUNTER)
     with torch.no_grad():
-        _, hidden = network.run(RateWeights(*weights), trials.inputs.double())
+        _, hidden = network.run(RateWeights(*weights), trials.inputs.to(torch.float64))
     finite &= hidden.flatten(1).isfinite().all(1)  # a member whose states blow up: NaN
     hidden = torch.where(finite.view(-1, 1, 1, 1), hidden, 0.0)
     weights = RateWeights(*(torch.where(finite.view(-1, 1, 1), p, 0.0) for p in weights))
@@ -135,7 +138,7 @@ def search_stage(stages: Stages, name: str, config: RateFixedPointsConfig, task_
     found = find_fixed_points(
         StepDynamics.of_network(network, weights),
         candidates,
-        hold_input(task_name, task),
+        hold_input(task_name, task).to(network.device),
         max_iterations=config.search_iterations,
         q_tolerance=config.slow_tolerance,
         unique_tolerance=config.unique_distance,
@@ -150,8 +153,8 @@ def search_stage(stages: Stages, name: str, config: RateFixedPointsConfig, task_
         "slow": found.count,
         "slow_dimension": slow_dimension(found),
     }
-    values = {
-        key: torch.where(finite, value.double(), float("nan")).tolist()
+    values = {  # slow_dimension is computed on the CPU (scikit-learn)
+        key: torch.where(finite.cpu(), value.cpu().double(), float("nan")).tolist()
         for key, value in measures.items()
     }
     planes = state_planes(hidden, found)

@@ -67,6 +67,7 @@ class RateGainConfig(Config):
     log_every: int = option(100, "iterations per logged running-mean loss", minimum=1)
     test_trials: int = option(1000, "fresh trials for the final accuracy", minimum=1)
     clip_norm: float = option(0.0, "clip each member's gradient norm to this (0: off)", minimum=0.0)
+    device: str = option("cpu", "torch device of the ensembles (cpu, cuda, ...)", device=True)
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -126,6 +127,7 @@ def ensemble(config: RateGainConfig, task) -> tuple[LeakyRateNetwork, list[int]]
         ensemble_size=len(members),
         gain=[m[-3] for m in members],
         alpha=task.alpha,
+        device=config.device,
         **config.network_options(config.hidden_size, members),
     )
     return network, [m[-1] for m in members]
@@ -147,7 +149,10 @@ def train_stage(
     if stages.done(name):
         return stages.values(name)
     network, seeds = ensemble(config, task)
-    weights = network.init(seeds) if initial is None else initial
+    if initial is None:
+        weights = network.init(seeds)
+    else:  # stored weights are on the CPU
+        weights = RateWeights(*(p.to(network.device) for p in initial.parameters()))
     weights, losses = train_rate(
         network,
         weights,

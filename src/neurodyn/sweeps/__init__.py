@@ -23,15 +23,21 @@ __all__ = ["Local", "Slurm", "Sweep", "SweepFolder", "run_sweep", "run_table", "
 
 
 def run_sweep(
-    path: str | os.PathLike, sweep: Sweep, executor: Local | Slurm, progress: bool = True
+    path: str | os.PathLike,
+    sweep: Sweep,
+    executor: Local | Slurm,
+    progress: bool = True,
+    *,
+    deterministic: bool = False,
 ) -> tuple[dict[str, str], dict | None]:
     """Run the chunks of ``sweep`` in folder ``path`` that have no result yet (a rerun of
-    a finished sweep submits nothing) and join what is done: ``table.csv`` always, the
-    result and figures once every chunk is done. Returns ({chunk key: why it failed},
-    the whole sweep's result or None while chunks are missing)."""
+    a finished sweep submits nothing; ``deterministic``: on PyTorch's deterministic
+    algorithms) and join what is done: ``table.csv`` always, the result and figures once
+    every chunk is done. Returns ({chunk key: why it failed}, the whole sweep's result or
+    None while chunks are missing)."""
     folder = SweepFolder(path)
     folder.start(sweep)
-    failures = execute(executor, str(folder.path), progress)
+    failures = execute(executor, str(folder.path), progress, deterministic=deterministic)
     gather_table(folder, sweep)
     if failures or "missing" in folder.status(sweep).values():
         return failures, None

@@ -39,9 +39,9 @@ def _executor_options(parser: argparse.ArgumentParser) -> None:
         "--sbatch", action="append", default=[], metavar="KEY=VALUE", help="slurm: sbatch option"
     )
     group.add_argument("--no-progress", action="store_true", help="hide the progress bar")
-    from neurodyn.cli import add_thread_option
+    from neurodyn.cli import add_compute_options
 
-    add_thread_option(group)  # this process's (chunks run here when --workers is 1)
+    add_compute_options(group)  # threads: this process's (chunks run here when --workers is 1)
 
 
 def _pairs(entries: list[str], flag: str) -> dict[str, str]:
@@ -170,7 +170,9 @@ def _report(folder: SweepFolder, sweep: Sweep, executor, args, printable) -> int
     from neurodyn.cli import use_threads
 
     with use_threads(args.threads):  # local workers get their own share (executors.py)
-        failures, result = run_sweep(folder.path, sweep, executor, not args.no_progress)
+        failures, result = run_sweep(
+            folder.path, sweep, executor, not args.no_progress, deterministic=args.deterministic
+        )
     for key, reason in failures.items():
         described = sweep.describe(sweep.keyed()[key])
         print(f"chunk {key} ({described}) failed: {printable(reason)}", file=sys.stderr)

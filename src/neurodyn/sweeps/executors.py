@@ -129,9 +129,12 @@ class _Progress:
         self.bar.close()
 
 
-def execute(executor: Local | Slurm, path: str, progress: bool = True) -> dict[str, str]:
-    """Run every chunk of the sweep in ``path`` that has no result on ``executor`` and
-    wait for all of them; returns {chunk key: why it failed} (empty if none did)."""
+def execute(
+    executor: Local | Slurm, path: str, progress: bool = True, *, deterministic: bool = False
+) -> dict[str, str]:
+    """Run every chunk of the sweep in ``path`` that has no result on ``executor`` (on
+    PyTorch's deterministic algorithms if ``deterministic``) and wait for all of them;
+    returns {chunk key: why it failed} (empty if none did)."""
     folder = SweepFolder(path)
     sweep = folder.read()
     status = folder.status(sweep)
@@ -139,25 +142,25 @@ def execute(executor: Local | Slurm, path: str, progress: bool = True) -> dict[s
     bar = _Progress(len(status), len(status) - len(todo), progress)
     try:
         if isinstance(executor, Local) and executor.workers == 1:
-            return _in_process(folder, sweep, todo, bar)
-        return _jobs(executor, folder, sweep, todo, bar)
+            return _in_process(folder, sweep, todo, bar, deterministic)
+        return _jobs(executor, folder, sweep, todo, bar, deterministic)
     finally:
         bar.close()
 
 
-def _in_process(folder: SweepFolder, sweep: Sweep, todo: list[dict], bar: _Progress) -> dict:
+def _in_process(folder: SweepFolder, sweep: Sweep, todo: list[dict], bar, deterministic) -> dict:
     failures = {}
     for index, config in enumerate(todo):
         bar.show(running=1, pending=len(todo) - index - 1)
         try:
-            run_chunk(str(folder.path), sweep.experiment, config)
+            run_chunk(str(folder.path), sweep.experiment, config, deterministic)
         except Exception as error:  # the chunk's traceback is in failed/<key>.txt
             failures[chunk_key(sweep.experiment, config)] = f"{type(error).__name__}: {error}"
         bar.show(1, running=0, failed=len(failures))
     return failures
 
 
-def _jobs(executor, folder: SweepFolder, sweep: Sweep, todo: list[dict], bar: _Progress) -> dict:
+def _jobs(executor, folder: SweepFolder, sweep: Sweep, todo: list[dict], bar, deterministic):
     """Submit the chunks through submitit and poll their files and states until each
     job has ended; a job that ended without a result is failed, with submitit's reason."""
     submitit = _submitit()
@@ -165,10 +168,10 @@ def _jobs(executor, folder: SweepFolder, sweep: Sweep, todo: list[dict], bar: _P
     running: dict[str, Any] = {}
     if isinstance(executor, Slurm):
         running = _attach(submitit, folder, keys)
-        start = _slurm_submitter(submitit, executor, folder)
+        start = _slurm_submitter(submitit, executor, folder, deterministic)
         limit = len(todo)
     else:
-        start = _local_submitter(submitit, executor, folder)
+        start = _local_submitter(submitit, executor, folder, deterministic)
         limit = executor.workers
     waiting = [(k, c) for k, c in zip(keys, todo, strict=True) if k not in running]
     try:
@@ -224,7 +227,7 @@ def _threads(count: int) -> list[str]:
                                                   "NUMBA_NUM_THREADS")]  # fmt: skip
 
 
-def _local_submitter(submitit, executor: Local, folder: SweepFolder) -> Callable:
+def _local_submitter(submitit, executor: Local, folder: SweepFolder, deterministic) -> Callable:
     """One submitit LocalExecutor per worker slot, whose jobs start pinned to the slot's
     CPUs (``taskset``) with :meth:`Local.threads` threads each."""
     slots, count = [], executor.threads()
@@ -237,14 +240,14 @@ def _local_submitter(submitit, executor: Local, folder: SweepFolder) -> Callable
 
     def start(calls):
         return [
-            slots[slot].submit(job, str(folder.path), experiment, config)
+            slots[slot].submit(job, str(folder.path), experiment, config, deterministic)
             for job, config, slot in calls
         ]
 
     return start
 
 
-def _slurm_submitter(submitit, executor: Slurm, folder: SweepFolder) -> Callable:
+def _slurm_submitter(submitit, executor: Slurm, folder: SweepFolder, deterministic) -> Callable:
     jobs = submitit.SlurmExecutor(folder=str(folder.logs), max_num_timeout=executor.max_requeues)
     jobs.update_parameters(**executor.parameters(), setup=_threads(executor.cpus_per_task))
     experiment = folder.read().experiment
@@ -253,7 +256,7 @@ def _slurm_submitter(submitit, executor: Slurm, folder: SweepFolder) -> Callable
         try:
             with jobs.batch():  # one job array
                 submitted = [
-                    jobs.submit(job, str(folder.path), experiment, config)
+                    jobs.submit(job, str(folder.path), experiment, config, deterministic)
                     for job, config, _ in calls
                 ]
         except submitit.core.utils.FailedJobError as error:  # sbatch's own message

@@ -21,13 +21,13 @@ from neurodyn.sweeps.worker import run_chunk
 class ChunkJob(submitit.helpers.Checkpointable):
     """:func:`~neurodyn.sweeps.worker.run_chunk` as a requeueable submitit job."""
 
-    def __call__(self, sweep_path: str, experiment: str, config: dict) -> str:
-        return run_chunk(sweep_path, experiment, config)
+    def __call__(self, sweep_path: str, experiment: str, config: dict, deterministic=False) -> str:
+        return run_chunk(sweep_path, experiment, config, deterministic)
 
-    def checkpoint(self, sweep_path: str, experiment: str, config: dict):
+    def checkpoint(self, sweep_path: str, experiment: str, config: dict, deterministic=False):
         """Note the interruption in the chunk's log and resubmit the same call."""
         log = SweepFolder(sweep_path).path / "requeued.log"
         stamp = datetime.datetime.now().isoformat(timespec="seconds")
         with log.open("a", encoding="utf-8") as handle:
             handle.write(f"{stamp} {chunk_key(experiment, config)} interrupted, requeued\n")
-        return super().checkpoint(sweep_path, experiment, config)
+        return super().checkpoint(sweep_path, experiment, config, deterministic)

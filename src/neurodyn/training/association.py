@@ -35,6 +35,7 @@ from neurodyn.checks import (
     member_values,
 )
 from neurodyn.networks.binary import BinarySteeringNetwork, SteeringWeights
+from neurodyn.precision import full_precision
 from neurodyn.rules.steering import SteeringRule
 from neurodyn.training.classification import RandomStreams
 
@@ -116,6 +117,7 @@ def _paused(rule: SteeringRule, active: torch.Tensor) -> SteeringRule:
 
 
 @torch.no_grad()
+@full_precision()
 def train_until_stored(
     network: BinarySteeringNetwork,
     weights: SteeringWeights,

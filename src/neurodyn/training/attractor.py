@@ -28,12 +28,14 @@ from neurodyn.checks import (
     member_values,
 )
 from neurodyn.networks.attractor import FreeEnergyAttractorNetwork, free_energy
+from neurodyn.precision import full_precision
 from neurodyn.rules.free_energy import FreeEnergyRule
 
 ORDERS = ("random", "cyclic")
 BLOCK = 64  # epochs whose random numbers are drawn in one vectorised call
 
 
+@full_precision()
 def learn_patterns(
     network: FreeEnergyAttractorNetwork,
     rule: FreeEnergyRule,

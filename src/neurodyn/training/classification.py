@@ -19,6 +19,7 @@ from tqdm.auto import tqdm
 from neurodyn import rng
 from neurodyn.checks import check_finite, check_positive_int, check_tensor
 from neurodyn.networks.binary import BinarySteeringNetwork, SteeringWeights
+from neurodyn.precision import full_precision
 from neurodyn.rules.steering import SteeringRule
 from neurodyn.tasks._base import ClassificationData
 
@@ -121,6 +122,7 @@ def check_examples(network: BinarySteeringNetwork, inputs: torch.Tensor) -> int:
 
 
 @torch.no_grad()
+@full_precision()
 def evaluate(
     network: BinarySteeringNetwork,
     weights: SteeringWeights,
@@ -158,6 +160,7 @@ def evaluate(
 
 
 @torch.no_grad()
+@full_precision()
 def train_epoch(
     network: BinarySteeringNetwork,
     weights: SteeringWeights,
@@ -204,6 +207,7 @@ def train_epoch(
     return weights, {key: value / steps for key, value in totals.items()}
 
 
+@full_precision()
 def train(
     network: BinarySteeringNetwork,
     weights: SteeringWeights,

@@ -23,6 +23,7 @@ from tqdm.auto import tqdm
 from neurodyn import rng
 from neurodyn.checks import MemberValue, check_positive_int, member_values
 from neurodyn.networks.rate import LeakyRateNetwork, RateWeights
+from neurodyn.precision import full_precision
 from neurodyn.rules.rate_rule import RateRule
 from neurodyn.rules.unroll import Workspace
 
@@ -78,6 +79,7 @@ def clip_member_norms(grads: RateWeights, max_norm: float) -> RateWeights:
     return grads
 
 
+@full_precision()
 def train_rate(
     network: LeakyRateNetwork,
     weights: RateWeights,
