@@ -6,7 +6,7 @@ import math
 import pytest
 import torch
 
-from neurodyn.analysis.lyapunov import StepDynamics, lyapunov_spectrum
+from neurodyn.analysis.lyapunov import StepDynamics, cholesky_qr2, lyapunov_spectrum
 from neurodyn.networks.rate import LeakyRateNetwork
 
 F64 = torch.float64
@@ -170,6 +170,7 @@ def test_random_basis_agrees_with_identity_columns_and_bits_divide_by_ln2():
         ({"state": torch.full((2, 4), float("inf"), dtype=F64)}, "state"),
         ({"inputs": torch.zeros(3, 10, 4, dtype=F64)}, "batch axes"),
         ({"inputs": torch.zeros(10, 4, dtype=F64)}, "state must be"),
+        ({"qr": "givens"}, "qr must be one of"),
     ],
 )
 def test_bad_arguments_are_refused_with_clear_errors(change, message):
@@ -218,3 +219,35 @@ def test_networks_give_their_analytic_jacobian_else_autograd_is_used():
     first = lyapunov_spectrum(analytic, state, x, exponents=4)
     second = lyapunov_spectrum(automatic, state, x, exponents=4)
     torch.testing.assert_close(first.exponents, second.exponents, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, F64])
+def test_cholesky_qr2_equals_householder_up_to_signs_and_falls_back_where_it_cannot(dtype):
+    vectors, noise = random_inputs(4, 40, 12).to(dtype), random_inputs(40, seed=9).to(dtype)
+    vectors[1, :, 5] = vectors[1, :, 4] + 1e-3 * noise  # Q not orthonormal (float32)
+    vectors[2, :, 5] = vectors[2, :, 4] + 1e-4 * noise  # Cholesky fails (float32)
+    q, triangle = cholesky_qr2(vectors)
+    reference_q, reference = torch.linalg.qr(vectors)
+    signs = torch.sign(reference.diagonal(dim1=-2, dim2=-1))
+    fell_back = (1, 2) if dtype == torch.float32 else ()  # float64: all within its reach
+    for row in range(4):
+        if row in fell_back:
+            assert torch.equal(q[row], reference_q[row])
+            assert torch.equal(triangle[row], reference[row])
+            continue
+        assert bool((triangle[row].diagonal() > 0).all())  # CholeskyQR2's own factors
+        torch.testing.assert_close(q[row], reference_q[row] * signs[row], rtol=0, atol=1e-4)
+        torch.testing.assert_close(
+            triangle[row], reference[row] * signs[row, :, None], rtol=1e-4, atol=1e-4
+        )
+
+
+def test_spectrum_by_cholesky_qr2_equals_the_householder_one():
+    net = LeakyRateNetwork(2, 16, 1, ensemble_size=3, gain=[0.5, 1.0, 1.5], alpha=0.5)
+    weights = net.init([0, 1, 2])
+    dynamics = StepDynamics.of_network(net, weights)
+    state, x = torch.zeros(3, 2, 16), random_inputs(3, 2, 200, 2).float()
+    options = {"exponents": 8, "warmup": 20, "reorthonormalise_every": 2}
+    householder = lyapunov_spectrum(dynamics, state, x, **options).exponents
+    cholesky = lyapunov_spectrum(dynamics, state, x, qr="cholesky", **options).exponents
+    torch.testing.assert_close(cholesky, householder, rtol=0, atol=1e-5)

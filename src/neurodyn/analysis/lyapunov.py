@@ -18,7 +18,8 @@ Any dynamics works that gives ``step(state, x_t)`` and ``tangent(state, x_t, vec
 = J(state, x_t) @ vectors for states (*batch, N) whose batch rows evolve independently
 (trajectories and ensemble members). :class:`StepDynamics` builds ``tangent`` from an
 analytic Jacobian product or Jacobian, or else from forward-mode autograd of ``step``.
-Every re-orthonormalisation is one batched ``torch.linalg.qr`` over all rows; nothing
+Every re-orthonormalisation is one batched QR over all rows (``qr="householder"``:
+``torch.linalg.qr``; ``qr="cholesky"``: :func:`cholesky_qr2`, matmuls only); nothing
 loops over members or trajectories. Gradients flow through the QR chain when the
 dynamics' parameters require them (gradient flossing, :mod:`neurodyn.rules.flossing`).
 """
@@ -41,6 +42,7 @@ Step = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 Jacobian = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 JacobianProduct = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
 JACOBIANS = ("analytic", "autograd")
+QR_ROUTES = ("householder", "cholesky")
 
 
 class Dynamics(Protocol):
@@ -168,6 +170,30 @@ def initial_basis(
     return torch.linalg.qr(gaussian.to(torch.float64))[0].to(dtype=dtype, device=device)
 
 
+def cholesky_qr2(vectors: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Q, R of ``vectors`` V (*batch, N, k) by CholeskyQR2 (Fukaya et al. 2014).
+
+    Twice R_i = chol(Q^T Q), Q <- Q R_i^-1 (from Q = V), R = R_2 R_1: batched matmuls and
+    k x k factorisations only, where a batched Householder QR is slow (CUDA, pytorch issue
+    143281). Accurate for V with a condition number below about eps^-1/2 (4e3 in float32);
+    batch rows whose factorisation fails or whose Q is not orthonormal to within
+    ``64 eps`` fall back to ``torch.linalg.qr``. diag R > 0 (Householder's may be negative).
+    """
+    q, triangle, failed = vectors, None, False
+    for _ in range(2):
+        factor, info = torch.linalg.cholesky_ex(q.mT @ q, upper=True)
+        q = torch.linalg.solve_triangular(factor, q, upper=True, left=False)
+        triangle = factor if triangle is None else factor @ triangle
+        failed = failed | (info != 0)
+    eye = torch.eye(q.shape[-1], dtype=q.dtype, device=q.device)
+    error = (q.mT @ q - eye).abs().amax(dim=(-2, -1))
+    failed = failed | ~(error <= 64 * torch.finfo(q.dtype).eps)  # NaN counts as failed
+    if bool(failed.any()):
+        q, triangle = q.clone(), triangle.clone()
+        q[failed], triangle[failed] = torch.linalg.qr(vectors[failed])
+    return q, triangle
+
+
 @full_precision()
 def lyapunov_spectrum(
     dynamics: Dynamics,
@@ -179,6 +205,7 @@ def lyapunov_spectrum(
     reorthonormalise_every: int = 1,
     seed: int | None = 0,
     diverged: str = "raise",
+    qr: str = "householder",
 ) -> LyapunovSpectrum:
     """The first ``exponents`` Lyapunov exponents along trajectories from ``state``.
 
@@ -197,6 +224,8 @@ def lyapunov_spectrum(
         diverged: a trajectory whose state or tangent vectors overflow raises a
             ``ValueError`` (``"raise"``) or gets NaN exponents (``"nan"``: for ensembles in
             which some members blow up, as ReLU networks at large gains can).
+        qr: ``"householder"`` (``torch.linalg.qr``) or ``"cholesky"`` (:func:`cholesky_qr2`;
+            on the CPU no faster, ``benchmarks/lyapunov_spectrum.py`` times both).
 
     A zero diagonal entry of R (a fully silent ReLU state with alpha = 0 gives J = 0) is
     clamped to the smallest positive normal number of the dtype: a very negative but
@@ -223,6 +252,8 @@ def lyapunov_spectrum(
     check_positive_int("warmup", warmup, minimum=0)
     check_positive_int("reorthonormalise_every", reorthonormalise_every)
     check_choice("diverged", diverged, ("raise", "nan"))
+    check_choice("qr", qr, QR_ROUTES)
+    factorise = torch.linalg.qr if qr == "householder" else cholesky_qr2
     if warmup >= steps:
         raise ValueError(f"warmup = {warmup} leaves none of the {steps} input steps to average")
     check_finite("state", state)
@@ -239,7 +270,7 @@ def lyapunov_spectrum(
         basis = dynamics.tangent(state, x_t, basis)  # J_t at h_{t-1}
         state = dynamics.step(state, x_t)
         if t % reorthonormalise_every == 0 or t == warmup or t == steps:
-            basis, triangle = torch.linalg.qr(basis)
+            basis, triangle = factorise(basis)
             if t > warmup:
                 growth = triangle.diagonal(dim1=-2, dim2=-1).abs().clamp_min(floor)
                 total = total + torch.log(growth)
