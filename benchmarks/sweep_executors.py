@@ -79,9 +79,9 @@ def main() -> None:
         print(f"round {round_index}: {ratios(seconds)}")
     print(f"all rounds: {ratios(totals)}")
     headline(
-        f"rate-gain sweep ({networks} networks), 2 local workers",
-        f"{totals['1 worker'] / totals['2 workers']:.2f}x 1 worker, "
-        f"{totals['one per job'] / totals['2 workers']:.2f}x faster than one network per job",
+        f"rate-gain sweep ({networks} networks x {args.iterations} iterations), 2 local workers",
+        f"{totals['2 workers'] / totals['1 worker']:.2f}x the time of 1 worker; one network "
+        f"per job {totals['one per job'] / totals['2 workers']:.1f}x the time of 2 workers",
     )
 
 
