@@ -267,13 +267,13 @@ def _descend(dynamics, initial, x, max_iterations, learning_rate, grow, shrink, 
         if iteration == max_iterations or not bool(moving.any()):
             return states.detach(), q, iteration
         (pulled,) = torch.autograd.grad(image, states, residual)
-        states.grad = pulled - residual
+        states.grad = pulled.sub_(residual)
         with torch.no_grad():
             factor = torch.full_like(q, shrink).masked_fill_(q < previous, grow)
             rate = torch.where(moving, rate * factor, 0.0)
             before = states.clone()
             optimizer.step()
-            states.copy_(torch.lerp(before, states, rate[..., None]))
+            torch.lerp(before, states, rate[..., None], out=states)
         previous = q
 
 
