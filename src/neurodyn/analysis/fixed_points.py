@@ -3,8 +3,11 @@
 Scardecchia, *Learning by Steering the Neural Dynamics* (arXiv 2510.11984), chapter 3 and
 spec ``steering.md`` section 6. A network of N spins s in {-1, +1}^N has couplings
 J_ij ~ N(0, 1/N) i.i.d. for i != j (J_ij independent of J_ji) and the self-coupling
-J_ii = J_D. A configuration is a fixed point of the zero-temperature dynamics
-s_i <- sign(h_i), h_i = sum_{j != i} J_ij s_j + J_D s_i, when every spin is stable:
+J_ii = J_D; ``random_couplings(..., symmetric=True)`` gives the symmetric model of the
+thesis's open question 1 instead (J_ij = J_ji, see
+:mod:`neurodyn.analysis.symmetric_fixed_points`). A configuration is a fixed point of the
+zero-temperature dynamics s_i <- sign(h_i), h_i = sum_{j != i} J_ij s_j + J_D s_i, when
+every spin is stable:
 
     s_i sum_{j != i} J_ij s_j + J_D >= 0   for all i          (spec 6.1)
 
@@ -51,23 +54,30 @@ def random_couplings(
     *,
     ensemble_size: int = 1,
     generator: torch.Generator,
+    symmetric: bool = False,
     dtype: torch.dtype = torch.float32,
     device: torch.device | str = "cpu",
 ) -> torch.Tensor:
     """E independent coupling matrices, J_ij ~ N(0, 1/N) for i != j and a zero diagonal.
 
-    Returns (E, N, N), presynaptic x postsynaptic. Network e is the e-th float64 draw
+    Returns (E, N, N), presynaptic x postsynaptic. Network e is the e-th float64 draw G
     of N x N normals from the generator (on its device), scaled and cast: a seed gives the
     same networks in every dtype and for every E, and memory peaks at one float64 network.
+    By default J = G / sqrt(N) (J_ij independent of J_ji). ``symmetric=True`` gives
+    J = (G + G^T) / sqrt(2N) from the same draw: J_ij = J_ji, the pairs i < j independent,
+    and every off-diagonal entry keeps the variance 1/N of the asymmetric model (the
+    Sherrington-Kirkpatrick convention), so the two models differ only in the correlation
+    of J_ij and J_ji (0 or 1).
     """
     check_positive_int("size", size, minimum=2)
     check_positive_int("ensemble_size", ensemble_size)
     couplings = torch.empty(ensemble_size, size, size, dtype=dtype, device=device)
+    scale = math.sqrt(2 * size if symmetric else size)
     for network in couplings:
         draw = torch.randn(
             size, size, generator=generator, dtype=torch.float64, device=generator.device
         )
-        network.copy_(draw.div_(math.sqrt(size)))
+        network.copy_((draw + draw.T if symmetric else draw).div_(scale))
     couplings.diagonal(dim1=1, dim2=2).zero_()
     return couplings
 
@@ -156,9 +166,42 @@ def is_fixed_point(
 
 def _configurations(start: int, stop: int, size: int, dtype: torch.dtype, device) -> torch.Tensor:
     """Configurations start..stop-1 in binary, s_i = 2 bit_i - 1: (stop - start, N)."""
-    codes = torch.arange(start, stop, dtype=torch.int64, device=device)
-    bits = (codes[:, None] >> torch.arange(size, device=device)) & 1
+    return code_spins(torch.arange(start, stop, dtype=torch.int64, device=device), size, dtype)
+
+
+def code_spins(codes: torch.Tensor, size: int, dtype: torch.dtype) -> torch.Tensor:
+    """Configurations of integer codes, s_i = 2 bit_i - 1: (..., N)."""
+    bits = (codes[..., None] >> torch.arange(size, device=codes.device)) & 1
     return (2 * bits - 1).to(dtype)
+
+
+def enumerate_stabilities(couplings: torch.Tensor, block: int = ENUMERATION_BLOCK):
+    """Yield ``(spins, stability)`` over the 2^(N-1) configurations with s_N = +1, in order.
+
+    ``spins`` (chunk, N) float64; ``stability`` (E, chunk) the smallest stability
+    min_i s_i sum_{j != i} J_ij s_j of each, in float64; chunks hold about ``block``
+    elements of the (E, chunk, N) fields. The other half are the mirror images -s, with the
+    same stabilities. Unchecked: callers validate the couplings and N.
+    """
+    ensemble, size = couplings.shape[0], couplings.shape[-1]
+    exact = couplings.double()
+    half = 1 << (size - 1)
+    chunk = max(1, min(half, block // (ensemble * size)))
+    for start in range(0, half, chunk):
+        spins = _configurations(start, min(start + chunk, half), size, torch.float64, exact.device)
+        spins[:, -1] = 1.0
+        yield spins, (spins * torch.matmul(spins, exact)).amin(-1)
+
+
+def check_enumerable(couplings: torch.Tensor) -> tuple[int, int]:
+    """Validate couplings small enough to enumerate; returns (E, N)."""
+    ensemble, size = check_couplings(couplings)
+    if size > MAX_ENUMERATION_SIZE:
+        raise ValueError(
+            f"exact enumeration visits 2^N states; N = {size} exceeds the limit "
+            f"{MAX_ENUMERATION_SIZE}"
+        )
+    return ensemble, size
 
 
 def count_fixed_points(
@@ -173,21 +216,10 @@ def count_fixed_points(
     with s_N = +1 is enumerated and counted twice. Blocks of configurations keep the
     memory bounded.
     """
-    ensemble, size = check_couplings(couplings)
-    if size > MAX_ENUMERATION_SIZE:
-        raise ValueError(
-            f"exact enumeration visits 2^N states; N = {size} exceeds the limit "
-            f"{MAX_ENUMERATION_SIZE}"
-        )
+    check_enumerable(couplings)
     threshold = instance_self_coupling(self_coupling, couplings).double()
-    exact = couplings.double()
-    half = 1 << (size - 1)
-    chunk = max(1, min(half, ENUMERATION_BLOCK // (ensemble * size)))
     counts = torch.zeros(threshold.shape, dtype=torch.int64, device=couplings.device)
-    for start in range(0, half, chunk):
-        spins = _configurations(start, min(start + chunk, half), size, torch.float64, exact.device)
-        spins[:, -1] = 1.0
-        stability = (spins * torch.matmul(spins, exact)).amin(-1)  # (E, chunk)
+    for _, stability in enumerate_stabilities(couplings):
         counts += (stability[:, :, None] >= -threshold[:, None, :]).sum(1)
     return 2 * counts
 

@@ -31,6 +31,15 @@ Equations (t is the iteration; products with J are batched matrix products):
   (:func:`neurodyn.analysis.fixed_points.minimum_stability`); an instance succeeds at the
   first iteration whose s is a fixed point and then stops changing.
 
+Symmetric couplings (J_ij = J_ji, ``random_couplings(..., symmetric=True)``) are refused.
+The Gaussian cavity treatment and both Onsager terms above assume that J_ij and J_ji are
+independent (spec 6.1): factor i's message to spin j and factor j's message to spin i
+then carry independent couplings. With J_ij = J_ji they are one variable, and the
+reaction terms of the symmetric model (those of the TAP equations of the
+Sherrington-Kirkpatrick model) are missing, so the marginals would not be BP's. A
+success would still be an exactly checked fixed point, but the success rate would
+measure an uncontrolled heuristic, not focusing BP of the symmetric model.
+
 Messages are computed in float64; the fixed-point test uses the couplings' own dtype, so
 a success is a fixed point for :func:`~neurodyn.analysis.fixed_points.is_fixed_point`.
 Messages start from small random fields drawn from the
@@ -116,6 +125,11 @@ def focusing_bp(
     independent runs per network). Returns states in the couplings' dtype.
     """
     ensemble, size = check_couplings(couplings)
+    if bool((couplings == couplings.transpose(1, 2)).flatten(1).all(1).any()):
+        raise ValueError(
+            "focusing_bp assumes J_ij independent of J_ji; its cavity (Onsager) terms are "
+            "not valid for symmetric couplings (see the module docstring)"
+        )
     self_coupling = instance_self_coupling(self_coupling, couplings, batch)
     instances = self_coupling.shape[1]
     device = couplings.device
