@@ -12,7 +12,8 @@ not available):
   ``max_sweeps`` (:mod:`neurodyn.analysis.asynchronous_dynamics`). Reported: the
   convergence probability, the (lower) median number of sweeps (non-converged runs count
   as infinite, so it exists where the probability is >= 1/2) and J_a(N), the J_D where the
-  probability crosses 1/2, extrapolated linearly in 1/N.
+  probability crosses 1/2, extrapolated linearly in 1/N; over the converged runs, the
+  median stability margin and energy per spin of the fixed points reached.
 * **focusing BP** (spec 6.5, :mod:`neurodyn.analysis.focusing_bp`) on the same networks,
   one run per (network, J_D): the probability of returning a verified fixed point, and
   its 1/2 crossing.
@@ -20,6 +21,7 @@ not available):
   mean number of fixed points next to E[#FP] = 2^N Phi(J_D sqrt(N/(N-1)))^N and its
   large-N form (2 Phi(J_D))^N (spec 6.2).
 
+The stages live in :mod:`._fixed_point_stages`, shared with ``steering-symmetric``.
 ``run`` rewrites ``result.json`` and ``metrics.csv`` (one row per (N, J_D)) after every size
 and every enumeration, so that a half-finished run can be drawn; ``summary`` and ``plot``
 (:mod:`._steering_phase_report`) read result.json alone.
@@ -31,14 +33,13 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-import torch
 from tqdm.auto import tqdm
 
 from neurodyn.analysis import fixed_points as fp
-from neurodyn.analysis.asynchronous_dynamics import relax_asynchronous
-from neurodyn.analysis.focusing_bp import FocusingBPSettings, focusing_bp
+from neurodyn.analysis.focusing_bp import FocusingBPSettings
 from neurodyn.config import Config, option, to_dict
 from neurodyn.experiments import Experiment, register
+from neurodyn.experiments._fixed_point_stages import dynamics, enumeration, finite, focusing
 from neurodyn.experiments._stages import Stages
 from neurodyn.experiments._steering_phase_report import plot, summary
 from neurodyn.runs import RunFolder
@@ -126,118 +127,24 @@ class PhaseTransitionConfig(Config):
         )
 
 
-PURPOSES = ("couplings", "dynamics", "focusing-bp", "enumeration")
-
-
-def _generator(config: PhaseTransitionConfig, size: int, purpose: str) -> torch.Generator:
-    """An independent stream per (seed, size, purpose); dynamics and BP share the couplings."""
-    state = np.random.SeedSequence([config.seed, size, PURPOSES.index(purpose)])
-    return torch.Generator().manual_seed(int(state.generate_state(1, np.uint64)[0]))
-
-
-def _couplings(config: PhaseTransitionConfig, size: int) -> torch.Tensor:
-    return fp.random_couplings(
-        size,
-        ensemble_size=config.networks,
-        generator=_generator(config, size, "couplings"),
-        device=config.device,
-    )
-
-
-def _dynamics(config: PhaseTransitionConfig, size: int, stages: Stages, progress: bool) -> dict:
-    name = f"dynamics-{size}"
-    if not stages.done(name):
-        generator = _generator(config, size, "dynamics")
-        grid = torch.tensor(config.self_couplings).repeat_interleave(config.initial_states)
-        start = fp.random_spins(
-            (config.networks, grid.numel(), size), generator=generator, device=config.device
-        )
-        relaxation = relax_asynchronous(
-            _couplings(config, size),
-            grid,
-            start,
-            max_sweeps=config.max_sweeps,
-            generator=generator,
-            progress=progress,
-        )
-        stages.save(name, done=True, converged=relaxation.converged, sweeps=relaxation.sweeps)
-    converged, sweeps = (
-        _per_self_coupling(config, stages.tensor(name, key)) for key in ("converged", "sweeps")
-    )
-    censored = torch.where(converged, sweeps.double(), math.inf)  # lower median below
-    probability = converged.double().mean(1).tolist()
-    return {
-        "convergence_probability": probability,
-        "median_sweeps": [_finite(v) for v in censored.median(1).values.tolist()],
-        "threshold": _finite(fp.crossing_point(config.self_couplings, probability)),
-    }
-
-
-def _per_self_coupling(config: PhaseTransitionConfig, values: torch.Tensor) -> torch.Tensor:
-    """(E, G R) instance values -> (G, E R): one row per J_D of the grid."""
-    grid = len(config.self_couplings)
-    return values.view(config.networks, grid, -1).transpose(0, 1).reshape(grid, -1)
-
-
-def _focusing(config: PhaseTransitionConfig, size: int, stages: Stages, progress: bool) -> dict:
-    name = f"focusing-bp-{size}"
-    if not stages.done(name):
-        result = focusing_bp(
-            _couplings(config, size),
-            torch.tensor(config.self_couplings),
-            settings=config.bp_settings(),
-            generator=_generator(config, size, "focusing-bp"),
-            progress=progress,
-        )
-        stages.save(name, done=True, success=result.success, iterations=result.iterations)
-    probability = stages.tensor(name, "success").double().mean(0).tolist()
-    return {
-        "success_probability": probability,
-        "threshold": _finite(fp.crossing_point(config.self_couplings, probability)),
-    }
-
-
-def _enumeration(config: PhaseTransitionConfig, size: int, stages: Stages) -> dict:
-    name = f"enumeration-{size}"
-    if not stages.done(name):
-        couplings = fp.random_couplings(
-            size,
-            ensemble_size=config.enumeration_networks,
-            generator=_generator(config, size, "enumeration"),
-            dtype=torch.float64,
-            device=config.device,
-        )
-        counts = fp.count_fixed_points(couplings, torch.tensor(config.self_couplings))
-        stages.save(name, done=True, counts=counts)
-    counts = stages.tensor(name, "counts").double()
-    grid = np.asarray(config.self_couplings)
-    return {
-        "size": size,
-        "mean_count": counts.mean(0).tolist(),
-        "standard_error": (counts.std(0) / math.sqrt(counts.shape[0])).tolist(),
-        "expected": fp.expected_fixed_points(size, grid).tolist(),
-        "large_size_expected": np.exp(size * fp.fixed_point_entropy(grid)).tolist(),
-    }
-
-
 def run(config: PhaseTransitionConfig, folder: RunFolder, progress: bool = True) -> dict:
     """Dynamics and focusing BP per size, then the enumerations; the result so far is
     written after each of them."""
     stages = Stages(folder)
     sizes = sorted(set(config.sizes) | set(config.bp_sizes))
-    per_size, enumeration = [], []
+    per_size, counts = [], []
     for size in tqdm(sizes, disable=not progress, unit="size", desc="sizes"):
         row = {"size": size}
         if size in config.sizes:
-            row["dynamics"] = _dynamics(config, size, stages, progress)
+            row["dynamics"] = dynamics(config, size, stages, progress)
         if size in config.bp_sizes:
-            row["focusing_bp"] = _focusing(config, size, stages, progress)
+            row["focusing_bp"] = focusing(config, size, stages, progress)
         per_size.append(row)
-        _write(config, folder, per_size, enumeration)
+        _write(config, folder, per_size, counts)
     for size in config.enumeration_sizes:
-        enumeration.append(_enumeration(config, size, stages))
-        _write(config, folder, per_size, enumeration)
-    return _write(config, folder, per_size, enumeration)
+        counts.append(enumeration(config, size, stages))
+        _write(config, folder, per_size, counts)
+    return _write(config, folder, per_size, counts)
 
 
 def _write(
@@ -278,7 +185,7 @@ def summarise(config: PhaseTransitionConfig, per_size: list[dict], enumeration: 
             return None
         sizes, thresholds = zip(*points, strict=True)
         fit = fp.extrapolate_threshold(sizes, [math.nan if t is None else t for t in thresholds])
-        return fit | {k: _finite(fit[k]) for k in ("infinite_size", "slope")}
+        return fit | {k: finite(fit[k]) for k in ("infinite_size", "slope")}
 
     deviations = [
         (m - e) / s
@@ -291,7 +198,7 @@ def summarise(config: PhaseTransitionConfig, per_size: list[dict], enumeration: 
     if largest is not None:
         entropy = {
             f"{j:g}": {
-                "measured": _finite(math.log(m) / largest["size"]) if m > 0 else None,
+                "measured": finite(math.log(m) / largest["size"]) if m > 0 else None,
                 "finite_size_theory": math.log(e) / largest["size"],
                 "large_size_theory": float(fp.fixed_point_entropy(j)),
             }
@@ -322,11 +229,6 @@ def summarise(config: PhaseTransitionConfig, per_size: list[dict], enumeration: 
         "entropy_per_spin": entropy,
         "paper": PAPER,
     }
-
-
-def _finite(value: float) -> float | None:
-    """JSON-friendly: NaN and infinities (undefined thresholds and medians) become None."""
-    return float(value) if value is not None and math.isfinite(value) else None
 
 
 def quick() -> PhaseTransitionConfig:
