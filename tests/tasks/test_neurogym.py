@@ -13,13 +13,15 @@ from neurodyn.tasks.neurogym import NeurogymTask  # noqa: E402
 def test_perceptual_decision_equals_native_generator():
     adapted = NeurogymTask("PerceptualDecisionMaking-v0", {"sigma": 0.0})
     batch = adapted.sample(64, torch.Generator().manual_seed(0))
-    assert batch.inputs.shape == (64, 22, 3) and bool((batch.mask == 1).all())
+    assert batch.inputs.shape == (64, 22, 3)
     assert (adapted.input_size, adapted.output_size) == (3, 3)
-    # neurogym >= 2.1 shows the fixation input only during fixation
-    native = PerceptualDecision(sigma=0.0, fixation_cue="fixation")
+    # neurogym >= 2.1 shows the fixation input only during fixation; the adapter weighs
+    # the decision 5 by default, the native task on request
+    native = PerceptualDecision(sigma=0.0, fixation_cue="fixation", period_weights={"decision": 5})
     expected = native.trials(batch.info["ground_truth"], batch.info["coh"].float())
     torch.testing.assert_close(batch.inputs, expected.inputs, rtol=0, atol=1e-6)
     assert torch.equal(batch.targets, expected.targets)
+    assert torch.equal(batch.mask, expected.mask)
     assert len(set(batch.info["coh"].tolist())) == 5
 
 
@@ -44,7 +46,8 @@ def test_noise_matches_the_native_statistics():
 
 
 def test_other_environment_padding_members_and_determinism():
-    task = NeurogymTask("ContextDecisionMaking-v0")  # random delays: trials differ in length
+    # random delays: trials differ in length; unweighted, the mask is 1 on every step
+    task = NeurogymTask("ContextDecisionMaking-v0", decision_weight=1.0)
     batch = task.sample(32, torch.Generator().manual_seed(3))
     lengths = batch.mask.sum(-1)
     assert len(set(lengths.tolist())) > 1 and batch.inputs.shape[-1] == task.input_size == 5
@@ -63,12 +66,88 @@ def test_other_environment_padding_members_and_determinism():
     assert torch.equal(members.targets[1, :, :width], alone.targets[0])
 
 
-def test_accuracy_scores_the_last_step():
+def test_accuracy_of_perfect_and_wrong_outputs():
     task = NeurogymTask("GoNogo-v0")
     batch = task.sample_members(16, rng.member_keys([0], "task"), counter=0)
     perfect = torch.nn.functional.one_hot(batch.targets, task.output_size).float()
     assert task.accuracy(perfect, batch)["all"].tolist() == [1.0]
     assert task.accuracy(-perfect, batch)["all"].tolist() == [0.0]
+
+
+def _first_response_score(actions, targets, decision):
+    """By hand, neurogym's convention: the first action other than fixation (0) in the
+    decision period must be the ground truth; no response is right where it is 0."""
+    responses = [a for a, d in zip(actions, decision, strict=True) if d and a != 0]
+    truth = [t for t, d in zip(targets, decision, strict=True) if d]
+    return float(responses[0] == truth[0]) if responses else float(truth[0] == 0)
+
+
+@pytest.mark.parametrize("env_id", ["ContextDecisionMaking-v0", "GoNogo-v0"])
+def test_accuracy_is_neurogyms_decision_score_by_hand(env_id):
+    """Random actions: the replayed score equals the first-response rule computed here
+    from the decision period's steps (mask weight 1 under the default weights)."""
+    task = NeurogymTask(env_id)
+    batch = task.sample(48, torch.Generator().manual_seed(4))
+    generator = torch.Generator().manual_seed(5)
+    actions = torch.randint(0, task.output_size, (3, *batch.targets.shape), generator=generator)
+    actions[1] = torch.where(torch.rand(batch.targets.shape, generator=generator) < 0.8, 0, 1)
+    outputs = torch.nn.functional.one_hot(actions, task.output_size).float()
+    decision = batch.mask == 1.0  # the response periods
+    expected = [
+        sum(
+            _first_response_score(a.tolist(), t.tolist(), d.tolist())
+            for a, t, d in zip(member, batch.targets, decision, strict=True)
+        )
+        / 48
+        for member in actions
+    ]
+    assert task.accuracy(outputs, batch)["all"].tolist() == pytest.approx(expected)
+    assert 0 < min(expected) and max(expected) < 1
+
+
+def test_period_weights_default_explicit_and_zero():
+    task = NeurogymTask("PerceptualDecisionMaking-v0")
+    assert [name for name, on in task.periods.items() if on] == ["decision"]
+    batch = task.sample(8, torch.Generator().manual_seed(0))
+    expected = torch.full((22,), 1 / 5)
+    expected[21] = 1.0  # the decision step weighs 5, the others 1: divided by 5
+    assert torch.equal(batch.mask, expected.expand(8, 22))
+    plain = NeurogymTask("PerceptualDecisionMaking-v0", decision_weight=1.0)
+    assert bool((plain.sample(8, torch.Generator()).mask == 1).all())
+    zero = NeurogymTask("PerceptualDecisionMaking-v0", period_weights={"fixation": 0.0})
+    assert zero.sample(8, torch.Generator()).mask[:, 0].tolist() == [0.0] * 8
+    with pytest.raises(ValueError, match="no period 'go'.*fixation, stimulus"):
+        NeurogymTask("PerceptualDecisionMaking-v0", period_weights={"go": 2.0})
+    with pytest.raises(ValueError, match="decision_weight"):
+        NeurogymTask("GoNogo-v0", decision_weight=-1.0)
+    silent = {"fixation": 0, "stimulus": 0, "delay": 0, "decision": 0}
+    with pytest.raises(ValueError, match="weight 0"):
+        NeurogymTask("PerceptualDecisionMaking-v0", period_weights=silent).sample(
+            2, torch.Generator()
+        )
+
+
+def test_response_periods_follow_the_ground_truth():
+    """ "test" is DelayMatchCategory's response period, "production" ReadySetGo's."""
+    category = NeurogymTask("DelayMatchCategory-v0").periods
+    assert [name for name, on in category.items() if on] == ["test"]
+    timing = NeurogymTask("ReadySetGo-v0").periods
+    assert [name for name, on in timing.items() if on] == ["production"]
+
+
+@pytest.mark.parametrize(
+    ("env_id", "reason"),
+    [
+        ("Bandit-v0", "reinforcement-learning.*bandit"),
+        ("DawTwoStep-v0", "reinforcement-learning.*two-step"),
+        ("PostDecisionWager-v0", "reinforcement-learning.*wagering"),
+        ("EconomicDecisionMaking-v0", "reinforcement-learning.*reward"),
+        ("Null-v0", "no ground truth"),
+    ],
+)
+def test_reinforcement_learning_environments_are_refused(env_id, reason):
+    with pytest.raises(ValueError, match=reason):
+        NeurogymTask(env_id)
 
 
 def test_bad_environments_are_rejected():

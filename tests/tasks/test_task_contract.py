@@ -71,3 +71,6 @@ def test_unknown_names_list_the_registered_tasks():
     with pytest.raises(ValueError, match="registered tasks"):
         tasks.registry.require(["romo", "nope"])
     tasks.registry.require(["romo", "GoNogo-v0"])  # neurogym ids pass
+    tasks.registry.require(["GoNogo-v0", "yang19.dms-v0"])  # alone too
+    with pytest.raises(ValueError, match="must list"):
+        tasks.registry.require([])

@@ -21,6 +21,7 @@ own RFLO feedback, or a registered rule of the user's).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 import torch
@@ -68,6 +69,7 @@ class RateGainConfig(Config):
     test_trials: int = option(1000, "fresh trials for the final accuracy", minimum=1)
     clip_norm: float = option(0.0, "clip each member's gradient norm to this (0: off)", minimum=0.0)
     device: str = option("cpu", "torch device of the ensembles (cpu, cuda, ...)", device=True)
+    experiment: ClassVar[str] = "rate-gain"  # the name its run's result carries
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -93,6 +95,10 @@ class RateGainConfig(Config):
         """Per-member options of :class:`LeakyRateNetwork` for ``members`` (none here)."""
         return {}
 
+    def task(self, name: str):
+        """The task ``name`` of :attr:`tasks`, as this experiment builds it."""
+        return tasks.get(name)
+
 
 # The grid of the tiny configs (seconds): two gains, one learning rate and seed, N = 16.
 TINY_GRID = {
@@ -116,9 +122,8 @@ def logged_losses(losses: torch.Tensor, window: int) -> torch.Tensor:
 
 
 def ensemble(config: RateGainConfig, task) -> tuple[LeakyRateNetwork, list[int]]:
-    """One network per member of ``config`` (:meth:`RateGainConfig.ensemble_members`,
-    with the config's :meth:`~RateGainConfig.network_options`) and their seeds, with the
-    task's leak alpha."""
+    """One network per member of ``config`` (:meth:`RateGainConfig.ensemble_members`, with
+    :meth:`~RateGainConfig.network_options`) and their seeds, with the task's leak alpha."""
     members = config.ensemble_members()
     network = LeakyRateNetwork(
         task.input_size,
@@ -237,11 +242,11 @@ def gain_rows(config: RateGainConfig, values: dict) -> dict[str, dict]:
 
 
 def run(config: RateGainConfig, folder: RunFolder, progress: bool = True) -> dict:
-    """Train every (task, rule) stage in turn; result.json grows by one run per stage."""
+    """Train every (task, rule) stage in turn (``config.task``); result.json grows per stage."""
     stages = Stages(folder)
-    result = {"experiment": "rate-gain", "config": to_dict(config), "runs": {}}
+    result = {"experiment": config.experiment, "config": to_dict(config), "runs": {}}
     for task_name in config.tasks:
-        task = tasks.get(task_name)
+        task = config.task(task_name)
         for rule in config.rules:
             name = f"{task_name} {rule}"
             values = train_stage(stages, name, config, task, rule, progress)
@@ -291,12 +296,8 @@ def plot(folder: RunFolder) -> None:
     every = result["config"]["log_every"]
     task_names = list(dict.fromkeys(name.split(" ")[0] for name in runs))
     rule_names = list(dict.fromkeys(name.split(" ")[1] for name in runs))
-    fig, axes = figure(
-        len(task_names),
-        len(rule_names),
-        size=(4.6 * len(rule_names), 3.4 * len(task_names)),
-        squeeze=False,
-    )
+    size = (4.6 * len(rule_names), 3.4 * len(task_names))
+    fig, axes = figure(len(task_names), len(rule_names), size=size, squeeze=False)
     for row_index, task in enumerate(task_names):
         for column, rule in enumerate(rule_names):
             ax = axes[row_index][column]

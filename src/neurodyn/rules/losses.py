@@ -2,7 +2,10 @@
 
 Spec ``rate-rnn-eprop-lyapunov.md`` sections 3 and 4: the masked MSE of Schuessler's Romo
 code and the cross entropy over masked steps of Yang & Wang (2020). Every loss is per
-ensemble member (E,), each member summing over its own trials.
+ensemble member (E,), each member summing over its own trials. The mask weights each
+term: 0/1 masks leave steps out, and weights in between (per trial period,
+:mod:`neurodyn.tasks.periods`) give the weighted mean sum(mask l_t) / sum(mask), unchanged
+when every weight is scaled by one constant.
 """
 
 from __future__ import annotations

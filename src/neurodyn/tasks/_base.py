@@ -57,7 +57,8 @@ class ClassificationData:
 
 @dataclass(frozen=True)
 class TrialBatch:
-    """Trial-based task data: inputs (..., B, T, N_in), targets, mask and trial facts.
+    """Trial-based task data: inputs (..., B, T, N_in), targets, mask (the loss weight of
+    every step, in [0, 1]: :mod:`neurodyn.tasks.periods`) and trial facts.
 
     Leading axes are empty for one batch and (E,) for an ensemble's batches.
     """

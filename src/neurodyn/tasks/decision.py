@@ -5,8 +5,11 @@ Native batched generators of neurogym's ``PerceptualDecisionMaking-v0`` and
 trial-aligned batches and explicit generators instead of neurogym's stream of trials.
 Both have 3 inputs (fixation, two stimulus channels) and 3 actions (0 = fixate,
 1 and 2 = the choices); targets are action indices per step and the mask covers every
-step, the cross-entropy-over-all-steps loss of Yang & Wang (2020). Input noise has
-standard deviation sigma / sqrt(dt) = 0.1 on the stimulus channels.
+step, the cross-entropy-over-all-steps loss of Yang & Wang (2020). ``period_weights``
+({period name: weight}, :mod:`neurodyn.tasks.periods`) weights the loss per period instead
+(e.g. ``{"decision": 5.0}``, Yang et al. 2019's response weight); the default leaves every
+step at 1, so results are those of the unweighted loss. Input noise has standard deviation
+sigma / sqrt(dt) = 0.1 on the stimulus channels.
 
 * 2AF: fixation 100 ms, stimulus 2000 ms, decision 100 ms at dt = 100 ms (22 steps);
   stimulus channel k carries 0.5 + cos(theta_k - theta_choice) coherence / 200, with
@@ -21,13 +24,14 @@ standard deviation sigma / sqrt(dt) = 0.1 on the stimulus channels.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 
 from neurodyn.checks import check_choice
 from neurodyn.rng import Draws
 from neurodyn.tasks._base import TrialBatch, TrialSampling
+from neurodyn.tasks.periods import check_period_weights, period_mask
 from neurodyn.tasks.registry import register
 
 COHERENCES = (0.0, 6.4, 12.8, 25.6, 51.2)
@@ -66,6 +70,7 @@ class PerceptualDecision(TrialSampling):
     sigma: float = 1.0
     coherences: tuple[float, ...] = COHERENCES
     fixation_cue: str = "go"
+    period_weights: dict[str, float] = field(default_factory=dict)
 
     input_size = 3
     output_size = 3
@@ -76,6 +81,7 @@ class PerceptualDecision(TrialSampling):
         self.check_time_constant()
         if int(self.decision / self.dt) < 1 or int(self.stimulus / self.dt) < 1:
             raise ValueError("dt must leave at least one stimulus and decision step")
+        check_period_weights(self.period_weights, self.periods(), type(self).__name__)
 
     def periods(self) -> dict[str, tuple[int, int]]:
         durations = {
@@ -113,7 +119,8 @@ class PerceptualDecision(TrialSampling):
         inputs = torch.cat([fixation, stimuli], dim=-1)
         targets = (t >= spans["decision"][0]).long() * (choice + 1)[..., None]
         info = {"choice": choice, "coherence": coherence}
-        return TrialBatch(inputs, targets, torch.ones(targets.shape), info)
+        mask = period_mask(spans, self.period_weights, targets.shape)
+        return TrialBatch(inputs, targets, mask, info)
 
     def accuracy(self, outputs: torch.Tensor, batch: TrialBatch) -> dict[str, torch.Tensor]:
         """Decision accuracy per member, overall and per coherence ("coherence 12.8"; NaN
@@ -148,6 +155,7 @@ class DelayMatchSample(TrialSampling):
     test: float = 500.0
     decision: float = 900.0
     sigma: float = 1.0
+    period_weights: dict[str, float] = field(default_factory=dict)
 
     input_size = 3
     output_size = 3
@@ -157,6 +165,7 @@ class DelayMatchSample(TrialSampling):
         self.check_time_constant()
         if int(self.decision / self.dt) < 1:
             raise ValueError("dt must leave at least one decision step")
+        check_period_weights(self.period_weights, self.periods(), type(self).__name__)
 
     def periods(self) -> dict[str, tuple[int, int]]:
         durations = {
@@ -198,7 +207,8 @@ class DelayMatchSample(TrialSampling):
         inputs = torch.cat([fixation, stimuli], dim=-1)
         targets = (t >= spans["decision"][0]).long() * torch.where(match == 1, 1, 2)[..., None]
         info = {"sample": sample, "match": match}
-        return TrialBatch(inputs, targets, torch.ones(targets.shape), info)
+        mask = period_mask(spans, self.period_weights, targets.shape)
+        return TrialBatch(inputs, targets, mask, info)
 
     def accuracy(self, outputs: torch.Tensor, batch: TrialBatch) -> dict[str, torch.Tensor]:
         """Decision accuracy per member: {"all": (E,)}."""

@@ -14,11 +14,30 @@ Choices, written down because neurogym leaves them open:
   instead cuts a stream of back-to-back trials into windows). Environments with random
   period durations give trials of different lengths: they are padded with zeros to the
   longest trial of the batch and the mask is 0 on the padding.
-* Targets are neurogym's ground-truth action per step (``env.gt``), so the loss is the
-  cross entropy over all (unmasked) steps of Yang & Wang (2020); ``output_size`` is the
-  number of actions. Environments with continuous actions are rejected.
+* Targets are neurogym's ground-truth action per step (``env.gt``) and the loss is the
+  cross entropy over steps weighted by the mask (:mod:`neurodyn.tasks.periods`): by default
+  the steps of the environment's response periods weigh :data:`DECISION_WEIGHT` = 5 and
+  the others 1 (Yang et al. 2019's weights), ``decision_weight = 1`` gives the plain mean
+  over all steps of Yang & Wang (2020), and ``period_weights`` sets any period's weight
+  (0: the steps do not count). The response periods are those whose ground truth is an
+  action other than fixation (0) in some trial of a probe of :data:`PROBE_TRIALS`
+  trials (seeds 0, 1, ...): "decision" in most environments, "test" in
+  DelayMatchCategory, "production" in ReadySetGo. ``output_size`` is the number of
+  actions; environments with continuous actions are rejected, and so are the
+  reinforcement-learning ones (:data:`REINFORCEMENT_LEARNING`, and any without a ground
+  truth), which score choices by reward rather than by a correct action.
+* ``accuracy`` is neurogym's own score: each trial is regenerated from its seed and stepped
+  through ``env.step`` with the network's actions (argmax of the outputs per step); its
+  score is the ``performance`` the environment reports at the trial's end. In most
+  environments that is 1 when the first action other than fixation in the decision period
+  is the ground truth, and 0 when it is wrong or never comes; in go/no-go environments a
+  no-go trial starts at 1 and any response in the decision period makes it 0. (neurogym's
+  ``step`` overwrites a performance set by ``_new_trial``, such as GoNogo's no-go 1,
+  with 0 for every trial after the first; the replay keeps the environment's value, as
+  its code intends.)
 * ``info`` holds every numeric entry of the trial dictionaries ("ground_truth", "coh",
-  ...) as tensors; trial-specific timing stays inside the environment.
+  ...) as tensors and the seed of each trial ("trial_seed"); trial-specific timing stays
+  inside the environment.
 * Generation runs in Python, one trial at a time (about 0.1 ms per trial): the native
   tasks (:mod:`neurodyn.tasks.romo`, :mod:`neurodyn.tasks.decision`) are the fast path.
 """
@@ -34,10 +53,22 @@ from typing import Any
 import numpy as np
 import torch
 
+from neurodyn.checks import check_real
 from neurodyn.rng import Draws
 from neurodyn.tasks._base import TrialBatch, TrialSampling
+from neurodyn.tasks.periods import DECISION_WEIGHT, check_period_weights, step_weights
 
 SEED_RANGE = 2**31 - 1  # numpy's RandomState accepts seeds below 2^32
+PROBE_TRIALS = 64  # trials that find an environment's periods and its response periods
+
+# Environments whose choices are scored by reward, not by a correct action: not trainable
+# with a supervised loss (environments without any ground truth are refused as well).
+REINFORCEMENT_LEARNING = {
+    "Bandit-v0": "a multi-armed bandit, rewards only",
+    "DawTwoStep-v0": "the two-step task, choices learned from rewards",
+    "EconomicDecisionMaking-v0": "value-based choices scored by the juice reward",
+    "PostDecisionWager-v0": "wagering: the sure option is worth its reward, not a ground truth",
+}
 
 
 def make_environment(env_id: str, env_kwargs: dict[str, Any] | None = None):
@@ -63,15 +94,25 @@ def make_environment(env_id: str, env_kwargs: dict[str, Any] | None = None):
 class NeurogymTask(TrialSampling):
     """Trials of the neurogym environment ``env_id`` built with ``env_kwargs``; ``tau``
     is the network's time constant in the environment's ms (default: its dt, so
-    alpha = 0, the setting of Yang & Wang 2020 and of the paper)."""
+    alpha = 0, the setting of Yang & Wang 2020 and of the paper). ``decision_weight``
+    weights the response periods' steps and ``period_weights`` {period: weight} any
+    period's, the rest weigh 1 (module docstring)."""
 
     env_id: str
     env_kwargs: dict[str, Any] = field(default_factory=dict)
     tau: float | None = None
+    decision_weight: float = DECISION_WEIGHT
+    period_weights: dict[str, float] = field(default_factory=dict)
 
     loss = "cross_entropy"
 
     def __post_init__(self) -> None:
+        if self.env_id in REINFORCEMENT_LEARNING:
+            raise ValueError(
+                f"{self.env_id} is a reinforcement-learning environment "
+                f"({REINFORCEMENT_LEARNING[self.env_id]}); neurodyn trains supervised tasks, "
+                "whose ground truth is the correct action at every step"
+            )
         env = self.environment
         if not hasattr(env.action_space, "n"):
             raise ValueError(
@@ -83,6 +124,8 @@ class NeurogymTask(TrialSampling):
         if self.tau is None:
             object.__setattr__(self, "tau", self.dt)
         self.check_time_constant()
+        check_real("decision_weight", self.decision_weight, minimum=0.0)
+        check_period_weights(self.period_weights, list(self.periods), self.env_id)
 
     @property
     def dt(self) -> float:
@@ -93,6 +136,32 @@ class NeurogymTask(TrialSampling):
     def environment(self):
         """The task's environment (made once; seeded before every trial)."""
         return make_environment(self.env_id, self.env_kwargs)
+
+    @functools.cached_property
+    def periods(self) -> dict[str, bool]:
+        """Every period of the probe trials, True for a response period (one whose ground
+        truth is an action other than fixation in some probe trial)."""
+        env, found = self.environment, {}
+        for seed in range(PROBE_TRIALS):
+            env.seed(seed)
+            env.new_trial()
+            if getattr(env, "gt", None) is None:
+                raise ValueError(
+                    f"{self.env_id} defines no ground truth (a reinforcement-learning "
+                    "environment, scored by reward): the adapter needs supervised targets"
+                )
+            truth = np.asarray(env.gt)
+            for name, start in env.start_ind.items():
+                response = bool((truth[start : env.end_ind[name]] != 0).any())
+                found[name] = found.get(name, False) or response
+        return found
+
+    @property
+    def weights(self) -> dict[str, float]:
+        """The weight of every weighted period: the response periods', then
+        ``period_weights``."""
+        response = {name: self.decision_weight for name, on in self.periods.items() if on}
+        return response | dict(self.period_weights)
 
     @property
     def input_size(self) -> int:
@@ -105,26 +174,31 @@ class NeurogymTask(TrialSampling):
     def generate(self, batch: int, draws: Draws) -> TrialBatch:
         """One seeded ``new_trial()`` per trial, for every leading (ensemble) index."""
         seeds = (draws.uniform(batch) * SEED_RANGE).long()
-        env = self.environment
+        env, weights = self.environment, self.weights
         trials, facts = [], []
         for seed in seeds.flatten().tolist():
             env.seed(seed)
             facts.append(env.new_trial())
-            trials.append((np.asarray(env.ob, dtype=np.float32), np.asarray(env.gt)))
-        steps = max(ob.shape[0] for ob, _ in trials)
+            spans = {name: (start, env.end_ind[name]) for name, start in env.start_ind.items()}
+            ob = np.asarray(env.ob, dtype=np.float32)
+            trials.append((ob, np.asarray(env.gt), step_weights(spans, weights, ob.shape[0])))
+        steps = max(ob.shape[0] for ob, _, _ in trials)
         inputs = torch.zeros(len(trials), steps, self.input_size)
         targets = torch.zeros(len(trials), steps, dtype=torch.long)
         mask = torch.zeros(len(trials), steps)
-        for k, (ob, gt) in enumerate(trials):
+        for k, (ob, gt, weight) in enumerate(trials):
             inputs[k, : ob.shape[0]] = torch.from_numpy(ob)
             targets[k, : gt.shape[0]] = torch.from_numpy(gt.astype(np.int64))
-            mask[k, : ob.shape[0]] = 1.0
+            mask[k, : ob.shape[0]] = weight
+        if not bool((mask.sum(-1) > 0).all()):
+            raise ValueError(f"period weights {weights} give every step of a trial weight 0")
         lead = tuple(seeds.shape)
         info = {
             name: torch.tensor([trial[name] for trial in facts]).reshape(lead)
             for name in facts[0]
             if all(isinstance(trial.get(name), numbers.Number) for trial in facts)
         }
+        info["trial_seed"] = seeds
         return TrialBatch(
             inputs.reshape(*lead, steps, -1),
             targets.reshape(*lead, steps),
@@ -133,10 +207,30 @@ class NeurogymTask(TrialSampling):
         )
 
     def accuracy(self, outputs: torch.Tensor, batch: TrialBatch) -> dict[str, torch.Tensor]:
-        """Per member (E,): the fraction of trials whose action at their last step (the
-        argmax of outputs (E, B, T, actions)) is the target; neurogym trials end with
-        their decision period, so this scores the decision, fixation included (no-go)."""
-        last = (batch.mask.sum(-1).long() - 1).to(outputs.device)  # (E, B)
-        final = outputs.gather(2, last[..., None, None].expand(*last.shape, 1, outputs.shape[-1]))
-        target = batch.targets.to(outputs.device).gather(2, last[..., None])
-        return {"all": (final.squeeze(2).argmax(-1) == target.squeeze(2)).float().mean(-1)}
+        """Per member (E,): the mean of neurogym's ``performance`` of each trial under the
+        member's actions (argmax of outputs (E, B, T, actions)), replayed through
+        ``env.step`` (module docstring); trials (B, ...) shared or (E, B, ...) per member."""
+        actions = outputs.argmax(-1).cpu().numpy()
+        seeds = batch.info["trial_seed"].cpu().expand(actions.shape[:2]).tolist()
+        scores, scored = np.zeros(actions.shape[:2]), {}
+        for member, trial in np.ndindex(*actions.shape[:2]):
+            key = (seeds[member][trial], actions[member, trial].tobytes())
+            if key not in scored:  # members with the same actions score the same
+                scored[key] = self._replay(key[0], actions[member, trial])
+            scores[member, trial] = scored[key]
+        return {"all": torch.from_numpy(scores).float().mean(-1)}
+
+    def _replay(self, seed: int, actions: np.ndarray) -> float:
+        """neurogym's performance of trial ``seed`` stepped with ``actions`` (at least its
+        length; the rest, padding, is never stepped). The performance starts at the value
+        the trial's ``new_trial`` sets (0 unless the environment sets one: no-go trials 1)."""
+        env = self.environment
+        env.seed(seed)
+        env.performance = 0
+        env.new_trial()
+        env.t = env.t_ind = 0
+        for action in actions.tolist():
+            info = env.step(action)[-1]
+            if info["new_trial"]:
+                return float(info["performance"])
+        raise RuntimeError(f"{self.env_id}: trial {seed} did not end after {len(actions)} steps")

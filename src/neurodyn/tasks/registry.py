@@ -39,5 +39,8 @@ def get(name: str, **options: Any):
 
 
 def require(names, what: str = "tasks") -> None:
-    """Raise a ValueError unless every name is registered or a neurogym id."""
-    TASKS.require([name for name in names if not NEUROGYM_ID.match(name)] or names, what)
+    """Raise a ValueError unless ``names`` is a non-empty list of registered names and
+    neurogym ids."""
+    others = [name for name in names if not NEUROGYM_ID.match(name)]
+    if others or not names:
+        TASKS.require(others or names, what)
