@@ -19,7 +19,16 @@ import torch
 from neurodyn.checks import check_tensor, describe
 
 CHUNK = 1 << 14  # counter-based numbers generated per pass (int64 scratch stays in cache)
-STREAMS = {"init": 0, "data": 1, "dynamics": 2, "task": 3, "evaluation": 4}
+# "ood": out-of-distribution inputs; "permutation": fixed permutations of the inputs
+STREAMS = {
+    "init": 0,
+    "data": 1,
+    "dynamics": 2,
+    "task": 3,
+    "evaluation": 4,
+    "ood": 5,
+    "permutation": 6,
+}
 
 
 def check_seed(name: str, seed: int) -> int:

@@ -93,6 +93,7 @@ def _load_all() -> None:
         steering_capacity,
         steering_depth,
         steering_emnist,
+        steering_equilibration,
         steering_phase_transition,
         steering_symmetric,
     )

@@ -28,7 +28,8 @@ class Stages:
     def __init__(self, folder: RunFolder):
         self.folder = folder
         loaded = folder.load_checkpoint()
-        self.tensors, self.state = loaded if loaded is not None else ({}, {"stages": {}})
+        self.tensors, self.state = loaded if loaded is not None else ({}, {})
+        self.state.setdefault("stages", {})  # a checkpoint shared with train_in_folder
         lengths = {name: folder.config.get(name) for name in folder.extendable}
         stored = self.state.setdefault("lengths", lengths)
         if stored != lengths:

@@ -19,13 +19,16 @@ import inspect
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import torch
+
+from neurodyn import rng
 from neurodyn.config import Config, from_dict, option
 from neurodyn.experiments import MemberAxes
 from neurodyn.networks.binary import DYNAMICS, BinarySteeringNetwork, SteeringWeights
 from neurodyn.rules.steering import SteeringRule
 from neurodyn.runs import RunFolder
 from neurodyn.tasks._base import ClassificationData
-from neurodyn.tasks.mnist import entangled_mnist
+from neurodyn.tasks.mnist import entangled_mnist, pixel_permutation
 from neurodyn.tasks.patterns import prototype_patterns
 from neurodyn.training import EpochMetrics, RandomStreams, train
 
@@ -181,16 +184,28 @@ def shared_fields(config, target) -> dict:
     return {f.name: getattr(config, f.name) for f in dataclasses.fields(config) if f.name in names}
 
 
-def load_data(config) -> ClassificationData:
+def load_data(config, permutation_seed: int | None = None) -> ClassificationData:
     """The data of a config with fields ``dataset``, ``input_bits``, ``train_size``,
     ``test_size``, ``data_seed`` and ``data_dir``: Entangled MNIST (spec 4.1; 60 000 /
-    10 000 means all images) or the synthetic prototypes (spec 4.2, for tests)."""
+    10 000 means all images) or the synthetic prototypes (spec 4.2, for tests).
+
+    With ``permutation_seed`` the same examples come permuted by one fixed bijection drawn
+    from it: the pixels of every image before the projection (permuted MNIST,
+    :func:`~neurodyn.tasks.mnist.pixel_permutation`), or the bits of every prototype pattern.
+    """
     if config.dataset == "prototypes":
-        return prototype_patterns(
+        data = prototype_patterns(
             input_size=config.input_bits,
             train_per_class=config.train_size // 10,
             test_per_class=config.test_size // 10,
             seed=config.data_seed,
+        )
+        if permutation_seed is None:
+            return data
+        gen = rng.generator(permutation_seed, "permutation")
+        bits = torch.randperm(config.input_bits, generator=gen)
+        return dataclasses.replace(
+            data, train_inputs=data.train_inputs[:, bits], test_inputs=data.test_inputs[:, bits]
         )
     return entangled_mnist(
         config.input_bits,
@@ -198,6 +213,7 @@ def load_data(config) -> ClassificationData:
         data_dir=config.data_dir or None,
         train_size=None if config.train_size >= 60000 else config.train_size,
         test_size=None if config.test_size >= 10000 else config.test_size,
+        permutation=None if permutation_seed is None else pixel_permutation(permutation_seed),
     )
 
 
@@ -211,9 +227,11 @@ def train_in_folder(
     names: Sequence[str],
     summarise: Callable[[Any, list[dict]], dict],
     progress: bool = True,
+    data: ClassificationData | None = None,
 ) -> dict:
-    """Train (or resume) the ensemble on ``load_data(config)`` for ``config.epochs`` epochs
-    (``config.batch_size``, ``config.eval_sweeps``), checkpointing every epoch.
+    """Train (or resume) the ensemble on ``data`` (default ``load_data(config)``) for
+    ``config.epochs`` epochs (``config.batch_size``, ``config.eval_sweeps``), checkpointing
+    every epoch.
 
     After each epoch the metric rows so far (one per member and epoch) go to
     ``metrics.csv`` and ``summarise(config, rows)`` to ``result.json``, and again at the end
@@ -256,7 +274,7 @@ def train_in_folder(
             network,
             weights,
             rule,
-            load_data(config),
+            load_data(config) if data is None else data,
             epochs=config.epochs,
             streams=streams,
             batch_size=config.batch_size,

@@ -291,6 +291,11 @@ def load_mnist(
     return arrays
 
 
+def pixel_permutation(seed: int) -> torch.Tensor:
+    """A fixed bijection of the 784 pixels, drawn from ``seed`` (permuted MNIST)."""
+    return torch.randperm(28 * 28, generator=rng.generator(seed, "permutation"))
+
+
 def entangled_mnist(
     bits: int = 100,
     *,
@@ -298,21 +303,30 @@ def entangled_mnist(
     data_dir: str | os.PathLike | None = None,
     train_size: int | None = None,
     test_size: int | None = None,
+    permutation: torch.Tensor | None = None,
 ) -> ClassificationData:
     """Entangled MNIST: x_tilde = sign(x R) with one R in R^{784 x bits}, R_ij ~ N(0, 1).
 
     Pixels are scaled to [0, 1] and flattened; the same projection (drawn from ``seed``)
     is used for train and test; sign(0) is taken as +1 (only an all-black image projects
     to exactly 0). ``train_size``/``test_size`` keep a random subset (the spec's smaller
-    variants); by default all 60 000 / 10 000 images are used.
+    variants); by default all 60 000 / 10 000 images are used. ``permutation`` (784,), a
+    bijection of the pixels (:func:`pixel_permutation`), reorders every image's pixels
+    before the same projection: the same images and subsets, permuted.
     """
     check_positive_int("bits", bits)
+    if permutation is not None and not torch.equal(
+        torch.sort(torch.as_tensor(permutation)).values, torch.arange(28 * 28)
+    ):
+        raise ValueError("permutation must hold each of the 784 pixel indices once")
     raw = load_mnist(data_dir)
     gen = rng.generator(seed, "task")
     projection = torch.randn(28 * 28, bits, generator=gen, dtype=torch.float64)
 
     def project(images: np.ndarray, labels: np.ndarray, size: int | None, split: str):
         pixels = torch.from_numpy(images.reshape(images.shape[0], -1).astype(np.float64) / 255.0)
+        if permutation is not None:
+            pixels = pixels[:, permutation]
         z = pixels @ projection
         inputs = torch.where(z >= 0, 1.0, -1.0).float()
         targets = torch.from_numpy(labels.astype(np.int64))
