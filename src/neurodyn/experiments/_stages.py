@@ -20,9 +20,11 @@ class Stages:
     """Named results of an experiment's stages, kept in the run folder's checkpoint.
 
     Each stage stores tensors and JSON values; a resumed run skips finished stages and
-    continues an interrupted training stage from its last checkpoint. Finished stages
-    are bound to the values of the folder's extendable fields (``epochs``): a resume that
-    changes them is refused, since the stored stages would not match the new config.
+    continues an interrupted training stage from its last checkpoint. The checkpoint may
+    also hold the training state of :func:`._steering_training.train_in_folder`, kept as
+    is. Finished stages are bound to the values of the folder's extendable fields
+    (``epochs``): a resume that changes them is refused, since the stored stages would not
+    match the new config.
     """
 
     def __init__(self, folder: RunFolder):

@@ -60,7 +60,8 @@ def plot(folder: RunFolder) -> None:
 
     result, arrays = folder.read_result(), folder.read_arrays()
     budget = result["config"]["max_sweeps"]
-    bins = np.arange(0.5, budget + 2.5)
+    top = max(int(arrays[f"{name}.sweeps"].max()) for name in ("in-distribution", *OOD, "steered"))
+    bins = np.arange(0.5, top + 1.5)  # up to the longest run (budget + 1: not converged)
     fig, axes = figure(1, 2, size=(12, 4.5), squeeze=False)
     left, right = axes[0]
     for color, name in zip(colors(), ("in-distribution", *OOD), strict=False):
