@@ -38,6 +38,7 @@ BENCHMARKS = {
         ["--size", "200", "--states", "8", "--self-couplings", "1.0", "--repeats", "1"],
     ),
     "rate_ensemble": ("rate_ensemble", [], ["--iterations", "2", "--rounds", "1"]),
+    "multitask_ensemble": ("multitask_ensemble", [], ["--iterations", "2", "--hidden-size", "16"]),
     **{
         f"rate_constraints {task} {rule}": (
             "rate_constraints",

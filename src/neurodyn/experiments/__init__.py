@@ -89,6 +89,7 @@ def _load_all() -> None:
         rate_gain,
         rate_gain_dale,
         rate_lyapunov,
+        rate_multitask,
         rate_neurogym,
         steering_capacity,
         steering_depth,

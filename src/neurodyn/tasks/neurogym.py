@@ -34,7 +34,13 @@ Choices, written down because neurogym leaves them open:
   no-go trial starts at 1 and any response in the decision period makes it 0. (neurogym's
   ``step`` overwrites a performance set by ``_new_trial``, such as GoNogo's no-go 1,
   with 0 for every trial after the first; the replay keeps the environment's value, as
-  its code intends.)
+  its code intends.) Every trial whose ground truth is fixation throughout is scored that
+  way, 1 iff no action other than fixation comes in its response periods: yang19's match
+  tasks (dms, dnms, dmc, dnmc) never set performance 1 for a withheld response, so a
+  perfect network would score 0.5 there, while Yang et al. 2019 count it correct.
+* Where neurogym schedules an environment from several (``ScheduleEnvs``: yang19's go,
+  anti, dms, ... one per stimulus modality), the task is one of them, ``variant`` (default
+  0, the first); :class:`~neurodyn.tasks.multitask.NeurogymMultitask` draws it per trial.
 * ``info`` holds every numeric entry of the trial dictionaries ("ground_truth", "coh",
   ...) as tensors and the seed of each trial ("trial_seed"); trial-specific timing stays
   inside the environment.
@@ -48,7 +54,7 @@ import functools
 import numbers
 import warnings
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import torch
@@ -71,8 +77,10 @@ REINFORCEMENT_LEARNING = {
 }
 
 
-def make_environment(env_id: str, env_kwargs: dict[str, Any] | None = None):
-    """The unwrapped neurogym environment ``env_id`` (its trial generator, no gym wrappers).
+def make_environments(env_id: str, env_kwargs: dict[str, Any] | None = None) -> list:
+    """The unwrapped neurogym environment ``env_id`` (its trial generator, no gym wrappers)
+    as a list of one, or, where neurogym builds ``env_id`` from several environments
+    (``ScheduleEnvs``: yang19's go, anti, dms, ... one per stimulus modality), each of them.
 
     gymnasium 0.29 warns that neurogym's metadata lacks ``render_modes`` on every make;
     that warning is silenced here, nothing else.
@@ -87,7 +95,53 @@ def make_environment(env_id: str, env_kwargs: dict[str, Any] | None = None):
         raise ImportError(
             "the neurogym adapter needs neurogym: pip install 'neurodyn[neurogym]'"
         ) from error
-    return env.unwrapped
+    return sub_environments(env)
+
+
+def sub_environments(env) -> list:
+    """The unwrapped environments of the first ``ScheduleEnvs`` among ``env``'s wrappers,
+    or ``[env.unwrapped]`` where there is none."""
+    while hasattr(env, "env"):
+        if "envs" in vars(env):
+            return [member.unwrapped for member in vars(env)["envs"]]
+        env = env.env
+    return [env.unwrapped]
+
+
+class Trial(NamedTuple):
+    """One trial: observations (T, N_in), ground truth (T,), step weights (T,), the trial
+    dictionary and the span [start, end) of every period (steps)."""
+
+    ob: np.ndarray
+    gt: np.ndarray
+    weights: torch.Tensor
+    facts: dict
+    spans: dict[str, tuple[int, int]]
+
+
+def stack_trials(trials: list[Trial], lead: tuple[int, ...], input_size: int) -> TrialBatch:
+    """``trials`` (:meth:`NeurogymTask.trial`) as a batch (*lead, T, ...), the shorter
+    padded with zeros (mask 0) to the longest; ``info`` holds every numeric entry that all
+    trial dictionaries have."""
+    steps = max(trial.ob.shape[0] for trial in trials)
+    inputs = torch.zeros(len(trials), steps, input_size)
+    targets = torch.zeros(len(trials), steps, dtype=torch.long)
+    mask = torch.zeros(len(trials), steps)
+    for k, trial in enumerate(trials):
+        inputs[k, : trial.ob.shape[0]] = torch.from_numpy(trial.ob)
+        targets[k, : trial.gt.shape[0]] = torch.from_numpy(trial.gt.astype(np.int64))
+        mask[k, : trial.ob.shape[0]] = trial.weights
+    info = {
+        name: torch.tensor([trial.facts[name] for trial in trials]).reshape(lead)
+        for name in trials[0].facts
+        if all(isinstance(trial.facts.get(name), numbers.Number) for trial in trials)
+    }
+    return TrialBatch(
+        inputs.reshape(*lead, steps, -1),
+        targets.reshape(*lead, steps),
+        mask.reshape(*lead, steps),
+        info,
+    )
 
 
 @dataclass(frozen=True)
@@ -96,13 +150,15 @@ class NeurogymTask(TrialSampling):
     is the network's time constant in the environment's ms (default: its dt, so
     alpha = 0, the setting of Yang & Wang 2020 and of the paper). ``decision_weight``
     weights the response periods' steps and ``period_weights`` {period: weight} any
-    period's, the rest weigh 1 (module docstring)."""
+    period's, the rest weigh 1 (module docstring). ``variant`` picks one sub-environment of
+    an environment neurogym schedules from several (:func:`make_environments`)."""
 
     env_id: str
     env_kwargs: dict[str, Any] = field(default_factory=dict)
     tau: float | None = None
     decision_weight: float = DECISION_WEIGHT
     period_weights: dict[str, float] = field(default_factory=dict)
+    variant: int = 0
 
     loss = "cross_entropy"
 
@@ -133,9 +189,19 @@ class NeurogymTask(TrialSampling):
         return float(self.environment.dt)
 
     @functools.cached_property
+    def environments(self) -> list:
+        """Every sub-environment of ``env_id`` (:func:`make_environments`)."""
+        return make_environments(self.env_id, self.env_kwargs)
+
+    @property
     def environment(self):
-        """The task's environment (made once; seeded before every trial)."""
-        return make_environment(self.env_id, self.env_kwargs)
+        """The task's environment, sub-environment ``variant`` (made once; seeded before
+        every trial)."""
+        if not 0 <= self.variant < len(self.environments):
+            raise ValueError(
+                f"{self.env_id} has {len(self.environments)} variant(s), got {self.variant}"
+            )
+        return self.environments[self.variant]
 
     @functools.cached_property
     def periods(self) -> dict[str, bool]:
@@ -171,66 +237,68 @@ class NeurogymTask(TrialSampling):
     def output_size(self) -> int:
         return int(self.environment.action_space.n)
 
+    def trial(self, seed: int) -> Trial:
+        """The trial the environment's ``new_trial()`` draws after seeding it with ``seed``,
+        its steps weighted by :attr:`weights`; an error where no step would count."""
+        env = self.environment
+        env.seed(seed)
+        facts = env.new_trial()
+        spans = {name: (start, env.end_ind[name]) for name, start in env.start_ind.items()}
+        ob = np.asarray(env.ob, dtype=np.float32)
+        weights = step_weights(spans, self.weights, ob.shape[0])
+        if not bool((weights > 0).any()):
+            raise ValueError(f"period weights {self.weights} give every step of a trial weight 0")
+        return Trial(ob, np.asarray(env.gt), weights, facts, spans)
+
     def generate(self, batch: int, draws: Draws) -> TrialBatch:
         """One seeded ``new_trial()`` per trial, for every leading (ensemble) index."""
         seeds = (draws.uniform(batch) * SEED_RANGE).long()
-        env, weights = self.environment, self.weights
-        trials, facts = [], []
-        for seed in seeds.flatten().tolist():
-            env.seed(seed)
-            facts.append(env.new_trial())
-            spans = {name: (start, env.end_ind[name]) for name, start in env.start_ind.items()}
-            ob = np.asarray(env.ob, dtype=np.float32)
-            trials.append((ob, np.asarray(env.gt), step_weights(spans, weights, ob.shape[0])))
-        steps = max(ob.shape[0] for ob, _, _ in trials)
-        inputs = torch.zeros(len(trials), steps, self.input_size)
-        targets = torch.zeros(len(trials), steps, dtype=torch.long)
-        mask = torch.zeros(len(trials), steps)
-        for k, (ob, gt, weight) in enumerate(trials):
-            inputs[k, : ob.shape[0]] = torch.from_numpy(ob)
-            targets[k, : gt.shape[0]] = torch.from_numpy(gt.astype(np.int64))
-            mask[k, : ob.shape[0]] = weight
-        if not bool((mask.sum(-1) > 0).all()):
-            raise ValueError(f"period weights {weights} give every step of a trial weight 0")
-        lead = tuple(seeds.shape)
-        info = {
-            name: torch.tensor([trial[name] for trial in facts]).reshape(lead)
-            for name in facts[0]
-            if all(isinstance(trial.get(name), numbers.Number) for trial in facts)
-        }
-        info["trial_seed"] = seeds
-        return TrialBatch(
-            inputs.reshape(*lead, steps, -1),
-            targets.reshape(*lead, steps),
-            mask.reshape(*lead, steps),
-            info,
-        )
+        trials = [self.trial(seed) for seed in seeds.flatten().tolist()]
+        stacked = stack_trials(trials, tuple(seeds.shape), self.input_size)
+        stacked.info["trial_seed"] = seeds
+        return stacked
 
     def accuracy(self, outputs: torch.Tensor, batch: TrialBatch) -> dict[str, torch.Tensor]:
         """Per member (E,): the mean of neurogym's ``performance`` of each trial under the
         member's actions (argmax of outputs (E, B, T, actions)), replayed through
         ``env.step`` (module docstring); trials (B, ...) shared or (E, B, ...) per member."""
         actions = outputs.argmax(-1).cpu().numpy()
-        seeds = batch.info["trial_seed"].cpu().expand(actions.shape[:2]).tolist()
-        scores, scored = np.zeros(actions.shape[:2]), {}
-        for member, trial in np.ndindex(*actions.shape[:2]):
-            key = (seeds[member][trial], actions[member, trial].tobytes())
-            if key not in scored:  # members with the same actions score the same
-                scored[key] = self._replay(key[0], actions[member, trial])
-            scores[member, trial] = scored[key]
-        return {"all": torch.from_numpy(scores).float().mean(-1)}
+        seeds = batch.info["trial_seed"].cpu().expand(actions.shape[:2])
+        tasks = [[self] * actions.shape[1]] * actions.shape[0]
+        return {"all": torch.from_numpy(replay_scores(actions, seeds, tasks)).float().mean(-1)}
 
-    def _replay(self, seed: int, actions: np.ndarray) -> float:
+    def replay(self, seed: int, actions: np.ndarray) -> float:
         """neurogym's performance of trial ``seed`` stepped with ``actions`` (at least its
         length; the rest, padding, is never stepped). The performance starts at the value
-        the trial's ``new_trial`` sets (0 unless the environment sets one: no-go trials 1)."""
+        the trial's ``new_trial`` sets (0 unless the environment sets one: no-go trials 1).
+        A trial whose ground truth is fixation throughout scores 1 iff no other action
+        comes in its response periods (module docstring)."""
         env = self.environment
         env.seed(seed)
         env.performance = 0
         env.new_trial()
+        if not np.asarray(env.gt).any():
+            response = [name for name, on in self.periods.items() if on and name in env.start_ind]
+            return float(
+                not any(actions[env.start_ind[n] : env.end_ind[n]].any() for n in response)
+            )
         env.t = env.t_ind = 0
         for action in actions.tolist():
             info = env.step(action)[-1]
             if info["new_trial"]:
                 return float(info["performance"])
         raise RuntimeError(f"{self.env_id}: trial {seed} did not end after {len(actions)} steps")
+
+
+def replay_scores(actions: np.ndarray, seeds: torch.Tensor, tasks: list) -> np.ndarray:
+    """neurogym's performance (E, B) of every trial under the actions (E, B, T): trial b of
+    member e is trial ``seeds[e, b]`` of the adapter ``tasks[e][b]`` (:meth:`NeurogymTask.
+    replay`); a trial that several members answer alike is replayed once."""
+    seeds, scores, scored = seeds.tolist(), np.zeros(actions.shape[:2]), {}
+    for member, trial in np.ndindex(*actions.shape[:2]):
+        task = tasks[member][trial]
+        key = (id(task), seeds[member][trial], actions[member, trial].tobytes())
+        if key not in scored:
+            scored[key] = task.replay(key[1], actions[member, trial])
+        scores[member, trial] = scored[key]
+    return scores
