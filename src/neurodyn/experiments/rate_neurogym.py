@@ -122,7 +122,9 @@ register(
         plot=plot,
         tiny=lambda: RateNeurogymConfig(tasks=("GoNogo-v0",), rules=("bptt",), **TINY_GRID),
         quick=lambda: RateNeurogymConfig(
+            tasks=("PerceptualDecisionMaking-v0", "DelayMatchSample-v0"),
             rules=("bptt", "eprop"),
+            gains=(0.5, 1.0, 1.5),
             learning_rates=(3e-3,),
             seeds=(0, 1),
             iterations=300,
