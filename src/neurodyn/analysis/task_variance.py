@@ -24,8 +24,6 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from scipy.cluster.hierarchy import fcluster, linkage
-from sklearn.metrics import silhouette_score
 
 ACTIVE_VARIANCE = 1e-3  # Yang et al.'s threshold on a unit's summed task variance
 MAX_CLUSTERS = 30  # the largest number of clusters tried, as in their code
@@ -50,6 +48,9 @@ def cluster_units(variance: np.ndarray) -> dict:
     active units (``units``, indices), their fractions of variance per task sorted by
     cluster (``fractions``, (active, tasks)), their cluster labels 0, 1, ... in that order
     (``labels``), and ``summary`` {"active", "clusters"}."""
+    from scipy.cluster.hierarchy import fcluster, linkage  # here: importing neurodyn stays fast
+    from sklearn.metrics import silhouette_score
+
     total = variance.sum(1)
     active = np.flatnonzero(total > ACTIVE_VARIANCE)
     fractions = variance[active] / total[active, None]

@@ -6,7 +6,6 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-import scipy.stats
 import torch
 
 
@@ -21,6 +20,8 @@ def mean_sd(values: torch.Tensor, index: dict[float, list[int]]) -> dict[str, li
 def spearman(x: Sequence[float], y: Sequence[float]) -> float | None:
     """Spearman's rank correlation of ``x`` and ``y`` over the pairs where both are finite;
     None where it is undefined (fewer than 3 such pairs, or one of the two constant)."""
+    import scipy.stats  # here: importing neurodyn stays fast (scipy.stats takes ~1 s)
+
     pairs = [(a, b) for a, b in zip(x, y, strict=True) if math.isfinite(a) and math.isfinite(b)]
     if len(pairs) < 3 or len({a for a, _ in pairs}) < 2 or len({b for _, b in pairs}) < 2:
         return None
