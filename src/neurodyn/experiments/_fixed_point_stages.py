@@ -25,6 +25,7 @@ from neurodyn.analysis.symmetric_fixed_points import (
     expected_symmetric_fixed_points,
     symmetric_fixed_point_entropy,
 )
+from neurodyn.analysis.threshold_fits import bootstrap_threshold
 from neurodyn.experiments._stages import Stages
 
 PURPOSES = (
@@ -77,7 +78,8 @@ def margins_and_energies(weights: torch.Tensor, state: torch.Tensor, grid) -> tu
 
 def dynamics(config, size: int, stages: Stages, progress: bool, symmetric: bool = False) -> dict:
     """Asynchronous dynamics from random starts at every (network, J_D): the convergence
-    probability, the (lower) median sweeps, J_a(N), and over the converged runs the median
+    probability, the (lower) median sweeps, J_a(N) with its bootstrap standard error over
+    the networks, and over the converged runs the median
     stability margin and energy per spin of the fixed points reached."""
     name = stage_name("dynamics", size, symmetric)
     if not stages.done(name):
@@ -114,6 +116,13 @@ def dynamics(config, size: int, stages: Stages, progress: bool, symmetric: bool 
         "convergence_probability": probability,
         "median_sweeps": [finite(v) for v in censored.median(1).values.tolist()],
         "threshold": finite(fp.crossing_point(config.self_couplings, probability)),
+        "threshold_error": finite(
+            bootstrap_threshold(
+                config.self_couplings,
+                converged.reshape(len(config.self_couplings), config.networks, -1),
+                seed=config.seed,
+            )
+        ),
         "median_margin": reached(margin),
         "median_energy": reached(energy),
     }

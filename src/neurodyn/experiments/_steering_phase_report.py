@@ -24,11 +24,13 @@ def _fmt(value: float | None) -> str:
 
 
 def summary(result: dict) -> str:
-    lines = [f"{'N':>6}{'J_a(N) dynamics':>18}{'J(N) focusing BP':>19}"]
+    lines = [f"{'N':>6}{'J_a(N) dynamics':>22}{'J(N) focusing BP':>19}"]
     for row in result["per_size"]:
+        dynamics = row.get("dynamics", {})
+        error = dynamics.get("threshold_error")
+        shown = _fmt(dynamics.get("threshold")) + ("" if error is None else f" +- {error:.3f}")
         lines.append(
-            f"{row['size']:>6}{_fmt(row.get('dynamics', {}).get('threshold')):>18}"
-            f"{_fmt(row.get('focusing_bp', {}).get('threshold')):>19}"
+            f"{row['size']:>6}{shown:>22}{_fmt(row.get('focusing_bp', {}).get('threshold')):>19}"
         )
     for key, label in (
         ("dynamics_threshold_extrapolation", "dynamics"),
@@ -42,6 +44,15 @@ def summary(result: dict) -> str:
             )
         elif fit:
             lines.append(f"{label}: fewer than two sizes with a threshold, no extrapolation")
+    for form, fit in (result.get("dynamics_threshold_fits") or {}).items():
+        if fit is None:
+            lines.append(f"J_a(N) {form} fit: not determined by these sizes")
+            continue
+        shown = ", ".join(
+            f"{name} = {value:.3g} +- {fit['errors'][name]:.2g}"
+            for name, value in fit["parameters"].items()
+        )
+        lines.append(f"J_a(N) {form} fit: {shown}; chi^2/dof = {fit['chi2_per_dof']:.2f}")
     learning = result["convergence_probability_at_learning_self_coupling"]
     if learning:
         shown = ", ".join(f"N={n}: {p:.2f}" for n, p in learning.items())

@@ -37,6 +37,7 @@ from tqdm.auto import tqdm
 
 from neurodyn.analysis import fixed_points as fp
 from neurodyn.analysis.focusing_bp import FocusingBPSettings
+from neurodyn.analysis.threshold_fits import threshold_fits
 from neurodyn.config import Config, option, to_dict
 from neurodyn.experiments import Experiment, register
 from neurodyn.experiments._fixed_point_stages import dynamics, enumeration, finite, focusing
@@ -177,7 +178,8 @@ def _metric_rows(config: PhaseTransitionConfig, per_size: list[dict]) -> list[di
 
 def summarise(config: PhaseTransitionConfig, per_size: list[dict], enumeration: list) -> dict:
     """Headline numbers: thresholds and their extrapolation, enumeration vs theory."""
-    dynamics = [(r["size"], r["dynamics"]["threshold"]) for r in per_size if "dynamics" in r]
+    rows = [r for r in per_size if "dynamics" in r]
+    dynamics = [(r["size"], r["dynamics"]["threshold"]) for r in rows]
     focusing = [(r["size"], r["focusing_bp"]["threshold"]) for r in per_size if "focusing_bp" in r]
 
     def extrapolation(points):
@@ -222,6 +224,10 @@ def summarise(config: PhaseTransitionConfig, per_size: list[dict], enumeration: 
             if "dynamics" in r
         },
         "dynamics_threshold_extrapolation": extrapolation(dynamics),
+        "dynamics_threshold_fits": threshold_fits(
+            [r["size"] for r in rows],
+            *([_number(r["dynamics"][k]) for r in rows] for k in ("threshold", "threshold_error")),
+        ),
         "focusing_bp_threshold": {str(n): t for n, t in focusing},
         "focusing_bp_threshold_extrapolation": extrapolation(focusing),
         "enumeration": enumeration,
@@ -229,6 +235,10 @@ def summarise(config: PhaseTransitionConfig, per_size: list[dict], enumeration: 
         "entropy_per_spin": entropy,
         "paper": PAPER,
     }
+
+
+def _number(value: float | None) -> float:
+    return math.nan if value is None else value
 
 
 def quick() -> PhaseTransitionConfig:
