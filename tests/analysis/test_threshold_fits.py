@@ -1,6 +1,6 @@
-"""Finite-size fits of J_a(N): each form recovers its own parameters from noiseless points
-with chi^2 near 0, the wrong forms fit worse, and the bootstrap error shrinks with more
-networks."""
+"""Finite-size fits of J_a(N): each form recovers its own parameters from noiseless points,
+a finite limit and none are told apart, and the threshold's error is the bootstrap over
+networks (shrinking with more of them) and the grid's resolution in quadrature."""
 
 import math
 
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from neurodyn.analysis.threshold_fits import FORMS, bootstrap_threshold, threshold_fits
+from neurodyn.analysis.threshold_fits import FORMS, threshold_error, threshold_fits
 
 SIZES = [100, 200, 400, 800, 1600, 3200]
 
@@ -43,14 +43,18 @@ def test_too_few_points_leave_a_form_undetermined():
     assert fits["power"] is None and fits["inverse"] is None  # 2 finite points: dof 0
 
 
-def test_bootstrap_error_shrinks_as_networks_grow():
+def test_error_is_the_bootstrap_and_the_grid_resolution_in_quadrature():
     grid = [0.0, 0.2, 0.4, 0.6, 0.8, 1.0]
+    floor = 0.2 / math.sqrt(12)
     generator = torch.Generator().manual_seed(0)
 
-    def error(networks):
+    def bootstrap_part(networks):
         probability = torch.tensor(grid).view(-1, 1, 1).expand(-1, networks, 4)
         converged = torch.rand(probability.shape, generator=generator) < probability
-        return bootstrap_threshold(grid, converged, resamples=300, seed=1)
+        error = threshold_error(grid, converged, resamples=300, seed=1)
+        return math.sqrt(error**2 - floor**2)
 
-    small, large = error(10), error(160)
+    small, large = bootstrap_part(10), bootstrap_part(160)
     assert 0 < large < small / 2  # about 1 / sqrt(16) of it
+    step = torch.tensor(grid).view(-1, 1, 1).expand(-1, 20, 1) > 0.5  # all switch at 0.5
+    assert threshold_error(grid, step) == pytest.approx(floor)

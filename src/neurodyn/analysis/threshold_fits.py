@@ -34,24 +34,34 @@ FORMS = {
 }
 
 
-def bootstrap_threshold(
+def threshold_error(
     self_couplings: Sequence[float],
     converged: torch.Tensor,
     *,
     resamples: int = 200,
     seed: int = 0,
 ) -> float:
-    """Standard error of the 1/2 crossing of the convergence probability, by resampling
-    the networks: ``converged`` (G, E, R) for G values of J_D, E networks, R starts each.
-    Resamples in which the curve never crosses are left out (NaN if all are)."""
+    """Standard error of the 1/2 crossing of the convergence probability (``converged``
+    (G, E, R): G values of J_D, E networks, R starts each): the bootstrap over networks
+    (resamples that never cross left out) and, in quadrature, the grid's resolution
+    spacing / sqrt(12) at the crossing. Where all networks switch within one grid step,
+    as at large N, the interpolated crossing is only known to within that step, which
+    the bootstrap alone would report as an error of 0. NaN where the curve never crosses."""
+    x = np.asarray(self_couplings, dtype=float)
     per_network = converged.double().mean(2)  # (G, E)
+    crossing = crossing_point(x, per_network.mean(1).tolist())
+    if not math.isfinite(crossing):
+        return math.nan
     generator = torch.Generator().manual_seed(seed)
     networks = per_network.shape[1]
     draws = torch.randint(0, networks, (resamples, networks), generator=generator)
     curves = per_network[:, draws].mean(2).T  # (resamples, G)
-    crossings = np.array([crossing_point(self_couplings, c.tolist()) for c in curves])
+    crossings = np.array([crossing_point(x, c.tolist()) for c in curves])
     finite = crossings[np.isfinite(crossings)]
-    return float(finite.std(ddof=1)) if finite.size > 1 else math.nan
+    bootstrap = float(finite.std(ddof=1)) if finite.size > 1 else 0.0
+    step = np.searchsorted(x, crossing)
+    spacing = x[min(max(step, 1), x.size - 1)] - x[min(max(step, 1), x.size - 1) - 1]
+    return math.hypot(bootstrap, spacing / math.sqrt(12))
 
 
 def threshold_fits(

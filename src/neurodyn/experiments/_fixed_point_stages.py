@@ -25,7 +25,7 @@ from neurodyn.analysis.symmetric_fixed_points import (
     expected_symmetric_fixed_points,
     symmetric_fixed_point_entropy,
 )
-from neurodyn.analysis.threshold_fits import bootstrap_threshold
+from neurodyn.analysis.threshold_fits import threshold_error
 from neurodyn.experiments._stages import Stages
 
 PURPOSES = (
@@ -117,7 +117,7 @@ def dynamics(config, size: int, stages: Stages, progress: bool, symmetric: bool 
         "median_sweeps": [finite(v) for v in censored.median(1).values.tolist()],
         "threshold": finite(fp.crossing_point(config.self_couplings, probability)),
         "threshold_error": finite(
-            bootstrap_threshold(
+            threshold_error(
                 config.self_couplings,
                 converged.reshape(len(config.self_couplings), config.networks, -1),
                 seed=config.seed,
