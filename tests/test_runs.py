@@ -6,10 +6,11 @@ import json
 
 import pytest
 import torch
+from safetensors.torch import save as save_safetensors
 
 from neurodyn.config import to_dict
 from neurodyn.experiments import steering_emnist
-from neurodyn.runs import RunFolder, atomic_write
+from neurodyn.runs import STATE_KEY, RunFolder, atomic_write
 
 CONFIG = steering_emnist.SteeringEMNISTConfig(
     dataset="prototypes",
@@ -88,6 +89,29 @@ def test_checkpoints_are_safetensors_bound_to_their_config(tmp_path):
     (tmp_path / "run" / "checkpoint.safetensors").write_bytes(b"garbage")
     with pytest.raises(ValueError, match="not a readable checkpoint"):
         folder.load_checkpoint()
+
+
+def test_checkpoint_state_larger_than_a_safetensors_header(tmp_path):
+    # a sweep's joined state (thousands of members' loss curves) passes the 100 MB cap of
+    # safetensors' header; the state lives in a tensor instead
+    folder = RunFolder(tmp_path / "run", {"a": 1})
+    state = {"losses": [0.5] * 1000, "log": "x" * 110_000_000}
+    folder.save_checkpoint({"w": torch.ones(2)}, state)
+    tensors, loaded = folder.load_checkpoint()
+    assert set(tensors) == {"w"} and loaded == state
+    with pytest.raises(ValueError, match="reserved"):
+        folder.save_checkpoint({STATE_KEY: torch.ones(1)}, {})
+
+
+def test_checkpoints_with_the_state_in_the_header_still_load(tmp_path):
+    folder = RunFolder(tmp_path / "run", {"a": 1})
+    folder.write_result({})
+    metadata = {"config_hash": folder.hash, "state": json.dumps({"epoch": 3})}
+    (tmp_path / "run" / "checkpoint.safetensors").write_bytes(
+        save_safetensors({"w": torch.arange(2.0)}, metadata=metadata)
+    )
+    tensors, state = folder.load_checkpoint()
+    assert state == {"epoch": 3} and torch.equal(tensors["w"], torch.arange(2.0))
 
 
 def test_atomic_write_leaves_the_old_file_when_writing_fails(tmp_path, monkeypatch):

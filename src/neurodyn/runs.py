@@ -51,6 +51,7 @@ CONFIG = "config.json"
 RESULT = "result.json"
 METRICS = "metrics.csv"
 CHECKPOINT = "checkpoint.safetensors"
+STATE_KEY = "__state__"  # the checkpoint tensor holding its JSON state
 ARRAYS = "arrays.safetensors"
 FIGURES = "figures"
 RUN_FILES = (MARKER, CONFIG, RESULT, METRICS, ARRAYS, CHECKPOINT)
@@ -374,13 +375,21 @@ class RunFolder:
 
     # -------------------------------------------------------------- checkpoints
     def save_checkpoint(self, tensors: dict[str, torch.Tensor], state: dict) -> None:
-        """Tensors plus a JSON ``state`` (epoch, history, ...) in one atomic file."""
+        """Tensors plus a JSON ``state`` (epoch, history, ...) in one atomic file. The state
+        is stored as the UTF-8 bytes of a ``uint8`` tensor named ``STATE_KEY``, not in the
+        header's metadata, whose size safetensors caps at 100 MB (a sweep's joined state,
+        e.g. 4 800 members' loss curves, is larger)."""
         payload = {k: v.detach().to("cpu").contiguous() for k, v in tensors.items()}
-        metadata = {"config_hash": self.hash, "state": json.dumps(state)}
+        if STATE_KEY in payload:
+            raise ValueError(f"{STATE_KEY!r} is reserved for the checkpoint's state")
+        encoded = bytearray(json.dumps(state).encode())  # never empty: at least "{}"
+        payload[STATE_KEY] = torch.frombuffer(encoded, dtype=torch.uint8)
+        metadata = {"config_hash": self.hash}
         self._write(CHECKPOINT, save_safetensors(payload, metadata=metadata))
 
     def load_checkpoint(self) -> tuple[dict[str, torch.Tensor], dict] | None:
-        """The last checkpoint, or ``None`` when the run has none yet."""
+        """The last checkpoint, or ``None`` when the run has none yet. Older checkpoints,
+        with the state in the header's metadata, are read too, so that their runs resume."""
         path = self._existing(CHECKPOINT)
         if path is None:
             return None
@@ -388,7 +397,9 @@ class RunFolder:
         if metadata.get("config_hash") != self.hash:
             raise ValueError(f"{path} was written by another config; refusing to resume from it")
         try:
-            state = json.loads(metadata["state"])
+            encoded = tensors.pop(STATE_KEY, None)
+            text = metadata["state"] if encoded is None else bytes(encoded.numpy()).decode()
+            state = json.loads(text)
         except (KeyError, TypeError, ValueError):
             raise ValueError(f"{path} holds no readable state; delete it") from None
         return tensors, state

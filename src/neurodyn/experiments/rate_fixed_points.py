@@ -26,7 +26,6 @@ points (``unique_distance`` apart); the slow-manifold dimension is the robust me
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import torch
@@ -39,7 +38,7 @@ from neurodyn.config import option, to_dict
 from neurodyn.experiments import Experiment, MemberAxes, register
 from neurodyn.experiments._rate_fixed_points_report import plot, summary
 from neurodyn.experiments._stages import Stages, join_stages
-from neurodyn.experiments._statistics import mean_sd, spearman
+from neurodyn.experiments._statistics import exponent_mean_sd, mean_sd, spearman
 from neurodyn.experiments.rate_gain import (
     AXES,
     TINY_GRID,
@@ -59,8 +58,6 @@ HOLD_INPUTS = {
     "decision": (1.0, 0.5, 0.5),
 }
 MEASURES = ("fixed", "stable", "saddle", "unstable", "slow", "slow_dimension")
-# log |J v| of a step where J v = 0 (ReLU, alpha = 0, every unit silent): the spectrum's floor
-FLOOR = math.log(torch.finfo(torch.float64).tiny)
 TRIALS_COUNTER = 1  # the trials of the analysis: draw 1 of each member's "evaluation" key
 
 
@@ -189,12 +186,9 @@ def _task_results(stages: Stages, config: RateFixedPointsConfig, task_name: str,
         selected = selected_members(config, torch.tensor(values["losses"]).T)
         index = {gain: members for gain, (_, members) in selected.items()}
         per_gain = {key: mean_sd(torch.tensor(measures[key]), index) for key in MEASURES}
-        # a stream that reached J = 0 sits at the floor from then on: its member's lambda_1,
-        # the mean over the streams, is -inf in exact arithmetic
-        collapsed = exponent <= FLOOR / config.lyapunov_trajectories + 1
-        kept = {gain: [i for i in members if not collapsed[i]] for gain, members in index.items()}
-        per_gain["max_exponent"] = mean_sd(exponent, kept)
-        per_gain["collapsed"] = {f"{g:g}": int(collapsed[m].sum()) for g, m in index.items()}
+        per_gain["max_exponent"], per_gain["collapsed"] = exponent_mean_sd(
+            exponent, index, config.lyapunov_trajectories
+        )
         per_gain["accuracy"] = mean_sd(torch.tensor(values["accuracy"]["all"]), index)
         per_gain["learning_rate"] = {f"{g:g}": lr for g, (lr, _) in selected.items()}
         per_gain["shown"] = {f"{g:g}": members[0] for g, members in index.items()}

@@ -29,9 +29,10 @@ import torch
 from neurodyn import rng, rules, tasks
 from neurodyn.config import Config, option, to_dict
 from neurodyn.experiments import Experiment, MemberAxes, register
+from neurodyn.experiments._loss_figures import lr_text, plot_losses
 from neurodyn.experiments._stages import Stages, join_stages
 from neurodyn.networks.rate import LeakyRateNetwork, RateWeights
-from neurodyn.plotting import colors, figure
+from neurodyn.plotting import figure
 from neurodyn.runs import RunFolder
 from neurodyn.training.rate import train_rate
 
@@ -110,9 +111,6 @@ TINY_GRID = {
     "log_every": 10,
     "test_trials": 20,
 }
-
-
-LINE_STYLES = ("-", "--", ":", "-.")
 
 
 def logged_losses(losses: torch.Tensor, window: int) -> torch.Tensor:
@@ -204,7 +202,9 @@ def stage_weights(stages: Stages, name: str) -> RateWeights:
 
 def selected_members(config: RateGainConfig, losses: torch.Tensor) -> dict[float, tuple]:
     """Per gain, the learning rate with the lowest mean over seeds of the last 20 logged
-    losses (the lab code's criterion) and the indices of its members: {gain: (lr, index)}."""
+    losses (the lab code's criterion) and the indices of its members: {gain: (lr, index)}.
+    Where every learning rate diverged (no finite criterion, e.g. activity that overflows
+    at initialisation) the learning rate is None and the index holds all the gain's members."""
     members = config.members()
     criterion = logged_losses(losses, config.log_every)[-20:].mean(0)
     selected = {}
@@ -215,6 +215,8 @@ def selected_members(config: RateGainConfig, losses: torch.Tensor) -> dict[float
             score = float(criterion[index].mean())
             if score < best_score:
                 best_lr, best_index, best_score = lr, index, score
+        if best_lr is None:
+            best_index = [i for i, m in enumerate(members) if m[0] == gain]
         selected[gain] = (best_lr, best_index)
     return selected
 
@@ -266,23 +268,11 @@ def summary(result: dict) -> str:
                 if k in ("all", "coherence >= 12.8")
             )
             lines.append(
-                f"  gain {gain:>4}: lr {row['learning_rate']:g}, loss at 200 "
+                f"  gain {gain:>4}: {lr_text(row)}, loss at 200 "
                 f"{row['loss_200'][0]:.4f}+-{row['loss_200'][1]:.4f}, final "
                 f"{row['loss_final'][0]:.4f}+-{row['loss_final'][1]:.4f}; accuracy {accuracy}"
             )
     return "\n".join(lines)
-
-
-def plot_curve(ax, row: dict, every: int, label: str, **style) -> np.ndarray:
-    """A logged loss curve of :func:`gain_rows` (``curve_mean``, ``curve_sd``): the mean over
-    seeds with a +- sd band in its colour, against the iteration (``style`` goes to
-    ``ax.plot``); returns the mean."""
-    mean, sd = np.array(row["curve_mean"]), np.array(row["curve_sd"])
-    steps = (np.arange(len(mean)) + 1) * every
-    (line,) = ax.plot(steps, mean, label=label, **style)
-    low = np.maximum(mean - sd, 1e-12)
-    ax.fill_between(steps, low, mean + sd, alpha=0.2, color=line.get_color())
-    return mean
 
 
 def plot(folder: RunFolder) -> None:
@@ -309,29 +299,6 @@ def plot(folder: RunFolder) -> None:
     folder.save_figure(fig, "loss_curves.png")
 
 
-def plot_losses(ax, series: dict[str, dict], every: int, title: str) -> None:
-    """One panel of figures 1, 2 and 5: for each ``series`` {label suffix: rows of
-    :func:`gain_rows`} (solid, dashed, dotted, ...) the loss curve of every gain (a colour
-    each) at its selected learning rate, mean +- sd over seeds, on a log axis."""
-    palette, means = colors(), []
-    for styles, (suffix, per_gain) in zip(LINE_STYLES, series.items(), strict=False):
-        for k, (gain, row) in enumerate(per_gain.items()):
-            name = f"gain {gain} (lr {row['learning_rate']:g}){suffix}"
-            means.append(
-                plot_curve(ax, row, every, name, color=palette[k % len(palette)], ls=styles)
-            )
-    finite = np.concatenate(means)
-    finite = finite[np.isfinite(finite) & (finite > 0)]
-    if finite.size:
-        ax.set_ylim(finite.min() / 2, min(finite.max(), 100 * np.median(finite)) * 2)
-    ax.set_yscale("log")
-    ax.set_xlabel("iteration")
-    ax.set_ylabel("loss (running mean)")
-    ax.set_title(f"{title} (mean +- sd over seeds)", fontsize=9)
-    ax.legend(fontsize=7)
-
-
-# Member axes of a sweep: the (task, rule) stages, then the members of each stage.
 AXES = {
     "task": "tasks",
     "rule": "rules",

@@ -10,10 +10,10 @@ sigma_in as in Yang & Wang 2020), see :mod:`neurodyn.networks.connectivity` and
 the constraints are per-member options of the network. Questions: do small gains still
 learn slowly, more so with e-prop, and does lambda_1 before training (measured as in
 ``rate-lyapunov``, :func:`~neurodyn.experiments.rate_lyapunov.max_exponents`, on the
-noise-free map) still predict learning speed, here the loss at iteration 200 (Spearman
-rank correlation over conditions and gains)? Under Dale's law "gain" is the scale g of
-the magnitudes: the plain initialisation's outlier eigenvalue is then g sqrt(2 N / pi)
-(2 f - 1), several times g, and the balanced one's bulk radius g.
+noise-free map) still predict learning speed, here the loss at iteration 200
+(:func:`correlations`)? Under Dale's law "gain" is the scale g of the magnitudes: the
+plain initialisation's outlier eigenvalue is then g sqrt(2 N / pi) (2 f - 1), several
+times g, and the balanced one's bulk radius g. Figures: :mod:`._rate_gain_dale_figures`.
 """
 
 from __future__ import annotations
@@ -25,20 +25,25 @@ import torch
 from neurodyn import tasks
 from neurodyn.config import option, to_dict
 from neurodyn.experiments import Experiment, MemberAxes, register
+from neurodyn.experiments._loss_figures import lr_text
+from neurodyn.experiments._rate_gain_dale_figures import plot
 from neurodyn.experiments._stages import Stages, join_stages
-from neurodyn.experiments._statistics import mean_sd, rho_text, spearman
+from neurodyn.experiments._statistics import (
+    exponent_mean_sd,
+    exponent_text,
+    rho_text,
+    spearman,
+)
 from neurodyn.experiments.rate_gain import (
     TINY_GRID,
     RateGainConfig,
     gain_rows,
-    plot_losses,
     selected_members,
     stage_rows,
     train_stage,
 )
-from neurodyn.experiments.rate_lyapunov import errorbars, stage_exponents
+from neurodyn.experiments.rate_lyapunov import stage_exponents
 from neurodyn.networks.connectivity import random_mask
-from neurodyn.plotting import figure
 from neurodyn.runs import RunFolder
 
 DALE = ("off", "plain", "balanced")
@@ -133,29 +138,58 @@ def _part(values: dict, start: int, stop: int) -> dict:
 
 def condition_rows(config: RateGainDaleConfig, values: dict, before: torch.Tensor) -> dict:
     """Per condition: :func:`gain_rows` and lambda_1 before and after training (mean and sd
-    over seeds, after at the selected learning rates); and the Spearman correlation of
-    lambda_1 before with the loss at iteration 200 over every (condition, gain)."""
+    over the seeds where it is finite, after at the selected learning rates, and the
+    number of members at -inf: :func:`exponent_mean_sd`); and the Spearman correlation of
+    lambda_1 before with the loss at iteration 200 (:func:`correlations`)."""
     size, pair_size = len(config.members()), len(config.gains) * len(config.seeds)
     pairs = _pairs(config).members()
     by_gain = {g: [i for i, m in enumerate(pairs) if m[0] == g] for g in config.gains}
-    rows, points = {}, []
+    rows = {}
     for c, condition in enumerate(config.conditions()):
         part = _part(values, c * size, (c + 1) * size)
         selected = selected_members(config, torch.tensor(part["losses"]).T)
         after = torch.tensor(part["max_exponent"], dtype=torch.float64)
+        trajectories = config.lyapunov_trajectories
         row = {
             "dale": condition[0],
             "connection_probability": condition[1],
             "noise": condition[2],
             "gains": gain_rows(config, part),
-            "max_exponent_before": mean_sd(before[c * pair_size : (c + 1) * pair_size], by_gain),
-            "max_exponent_after": mean_sd(after, {g: i for g, (_, i) in selected.items()}),
         }
+        row["max_exponent_before"], row["collapsed_before"] = exponent_mean_sd(
+            before[c * pair_size : (c + 1) * pair_size], by_gain, trajectories
+        )
+        row["max_exponent_after"], row["collapsed_after"] = exponent_mean_sd(
+            after, {g: i for g, (_, i) in selected.items()}, trajectories
+        )
         rows[label(condition)] = row
-        for gain, gain_row in row["gains"].items():
-            points.append((row["max_exponent_before"][gain][0], gain_row["loss_200"][0]))
-    rho = spearman([x for x, _ in points], [y for _, y in points])
-    return {"conditions": rows, "spearman_exponent_vs_loss_200": rho}
+    return {"conditions": rows, "spearman_exponent_vs_loss_200": correlations(config, rows)}
+
+
+SIDES = {"all": lambda x: True, "ordered": lambda x: x < 0, "chaotic": lambda x: x >= 0}
+
+
+def correlations(config: RateGainDaleConfig, rows: dict) -> dict[str, dict]:
+    """Spearman's rho of lambda_1 before training against the loss at iteration 200 (means
+    over seeds) over the (condition, gain) cells where both are finite, over all conditions
+    and per Dale initialisation, each over all cells, the ordered ones (lambda_1 < 0: the
+    paper's explanation predicts rho < 0) and the chaotic ones (lambda_1 >= 0: rho > 0
+    expected): {scope: {side: rho or None}}."""
+    scopes = {"all": list(rows.values())} | {
+        f"dale {d}": [row for row in rows.values() if row["dale"] == d] for d in config.dale
+    }
+    result = {}
+    for scope, scope_rows in scopes.items():
+        points = [
+            (row["max_exponent_before"][gain][0], gain_row["loss_200"][0])
+            for row in scope_rows
+            for gain, gain_row in row["gains"].items()
+        ]
+        result[scope] = {}
+        for side, keep in SIDES.items():
+            kept = [(x, y) for x, y in points if keep(x)]
+            result[scope][side] = spearman([x for x, _ in kept], [y for _, y in kept])
+    return result
 
 
 def run(config: RateGainDaleConfig, folder: RunFolder, progress: bool = True) -> dict:
@@ -178,121 +212,22 @@ def run(config: RateGainDaleConfig, folder: RunFolder, progress: bool = True) ->
 def summary(result: dict) -> str:
     lines = []
     for name, run_result in result["runs"].items():
-        rho = run_result["spearman_exponent_vs_loss_200"]
-        lines.append(f"{name}: Spearman(lambda_1 before, loss at 200) = {rho_text(rho)}")
+        lines.append(f"{name}: Spearman(lambda_1 before, loss at 200), all / ordered / chaotic:")
+        for scope, rhos in run_result["spearman_exponent_vs_loss_200"].items():
+            lines.append(f"  {scope}: " + " / ".join(rho_text(rho) for rho in rhos.values()))
         for condition, row in run_result["conditions"].items():
             lines.append(f"  {condition}:")
             for gain, gain_row in row["gains"].items():
-                before, after = row["max_exponent_before"][gain], row["max_exponent_after"][gain]
+                before = exponent_text(
+                    row["max_exponent_before"][gain], row["collapsed_before"][gain]
+                )
+                after = exponent_text(row["max_exponent_after"][gain], row["collapsed_after"][gain])
                 lines.append(
-                    f"    gain {gain:>4}: lr {gain_row['learning_rate']:g}, loss at 200 "
+                    f"    gain {gain:>4}: {lr_text(gain_row)}, loss at 200 "
                     f"{gain_row['loss_200'][0]:.4f}+-{gain_row['loss_200'][1]:.4f}, final "
-                    f"{gain_row['loss_final'][0]:.4f}; lambda_1 {before[0]:+.3f}+-{before[1]:.3f}"
-                    f" -> {after[0]:+.3f}+-{after[1]:.3f}"
+                    f"{gain_row['loss_final'][0]:.4f}; lambda_1 {before} -> {after}"
                 )
     return "\n".join(lines)
-
-
-def _split(result: dict) -> tuple[list[str], list[str]]:
-    names = list(result["runs"])
-    return list(dict.fromkeys(n.split(" ")[0] for n in names)), list(
-        dict.fromkeys(n.split(" ")[1] for n in names)
-    )
-
-
-def plot(folder: RunFolder) -> None:
-    """Per task ``loss_curves_TASK.png`` (figures 1-2: a row per Dale setting and
-    connection probability, a column per rule; noise off solid, on dashed) and
-    ``max_exponent_TASK.png`` (figure 3: lambda_1 before, solid, and after training,
-    dashed, vs gain, a row per rule and a column per Dale setting);
-    ``exponent_vs_speed.png``: lambda_1 before training against the loss at iteration
-    200, every (condition, gain)."""
-    result = folder.read_result()
-    task_names, rule_names = _split(result)
-    every = result["config"]["log_every"]
-    for task in task_names:
-        _plot_losses(result, task, rule_names, every, folder)
-        _plot_exponents(result, task, rule_names, folder)
-    _plot_speed(result, task_names, rule_names, folder)
-
-
-def _plot_losses(result, task, rule_names, every, folder) -> None:
-    config = result["config"]
-    rows = [(d, p) for d in config["dale"] for p in config["connection_probabilities"]]
-    fig, axes = figure(
-        len(rows), len(rule_names), size=(4.6 * len(rule_names), 3.2 * len(rows)), squeeze=False
-    )
-    for i, (dale, probability) in enumerate(rows):
-        for j, rule in enumerate(rule_names):
-            run_result = result["runs"].get(f"{task} {rule}")
-            if run_result is None:  # a half-finished run
-                axes[i][j].set_axis_off()
-                continue
-            conditions = run_result["conditions"]
-            series = {
-                f", noise {noise}": conditions[label((dale, probability, noise))]["gains"]
-                for noise in config["noise"]
-            }
-            title = f"{task} {rule}: dale {dale}, p {probability:g}"
-            plot_losses(axes[i][j], series, every, title)
-    fig.tight_layout()
-    folder.save_figure(fig, f"loss_curves_{task}.png")
-
-
-def _plot_exponents(result, task, rule_names, folder) -> None:
-    dales = result["config"]["dale"]
-    fig, axes = figure(
-        len(rule_names), len(dales), size=(4.2 * len(dales), 3.4 * len(rule_names)), squeeze=False
-    )
-    for i, rule in enumerate(rule_names):
-        run_result = result["runs"].get(f"{task} {rule}", {"conditions": {}})
-        for j, dale in enumerate(dales):
-            ax = axes[i][j]
-            for row in run_result["conditions"].values():
-                if row["dale"] != dale:
-                    continue
-                short = f"p {row['connection_probability']:g}, noise {row['noise']}"
-                line = errorbars(ax, row["max_exponent_before"], label=f"{short}: before")
-                color = line[0].get_color()
-                errorbars(ax, row["max_exponent_after"], color=color, ls="--", label="after")
-            ax.axhline(0, color="grey", lw=0.8)
-            ax.set_xlabel("gain")
-            ax.set_title(f"{task} {rule}, Dale {dale}", fontsize=9)
-            ax.legend(fontsize=6)
-        axes[i][0].set_ylabel("max Lyapunov exponent (per step)")
-    fig.tight_layout()
-    folder.save_figure(fig, f"max_exponent_{task}.png")
-
-
-def _plot_speed(result, task_names, rule_names, folder) -> None:
-    markers = {"off": "o", "plain": "s", "balanced": "^"}
-    fig, axes = figure(
-        len(task_names),
-        len(rule_names),
-        size=(4.2 * len(rule_names), 3.4 * len(task_names)),
-        squeeze=False,
-    )
-    for i, task in enumerate(task_names):
-        for j, rule in enumerate(rule_names):
-            ax, run_result = axes[i][j], result["runs"].get(f"{task} {rule}")
-            if run_result is None:
-                ax.set_axis_off()
-                continue
-            for row in run_result["conditions"].values():
-                gains = list(row["gains"])
-                x = [row["max_exponent_before"][g][0] for g in gains]
-                y = [row["gains"][g]["loss_200"][0] for g in gains]
-                ax.scatter(x, y, c=[float(g) for g in gains], marker=markers[row["dale"]], s=18)
-            rho = run_result["spearman_exponent_vs_loss_200"]
-            ax.set_yscale("log")
-            ax.set_xlabel("lambda_1 before training")
-            ax.set_ylabel("loss at iteration 200")
-            ax.set_title(
-                f"{task} {rule}: Spearman {rho_text(rho)} (o off, s plain, ^ balanced)",
-                fontsize=8,
-            )
-    fig.tight_layout()
-    folder.save_figure(fig, "exponent_vs_speed.png")
 
 
 AXES = {

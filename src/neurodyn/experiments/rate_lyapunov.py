@@ -32,6 +32,7 @@ from neurodyn import rng, tasks
 from neurodyn.analysis.lyapunov import StepDynamics, lyapunov_spectrum
 from neurodyn.config import option, to_dict
 from neurodyn.experiments import Experiment, MemberAxes, register
+from neurodyn.experiments._loss_figures import plot_curve
 from neurodyn.experiments._stages import Stages, join_stages
 from neurodyn.experiments._statistics import mean_sd
 from neurodyn.experiments.rate_gain import (
@@ -39,7 +40,6 @@ from neurodyn.experiments.rate_gain import (
     RateGainConfig,
     ensemble,
     gain_rows,
-    plot_curve,
     selected_members,
     stage_rows,
     stage_weights,
