@@ -143,11 +143,13 @@ def test_response_periods_follow_the_ground_truth():
         ("PostDecisionWager-v0", "reinforcement-learning.*wagering"),
         ("EconomicDecisionMaking-v0", "reinforcement-learning.*reward"),
         ("Null-v0", "no ground truth"),
+        ("Reaching1D-v0", r"holds \d+, not one of its 3 actions"),  # a position to reach
+        ("Reaching1DWithSelfDistraction-v0", "not one of its 3 actions"),
     ],
 )
 def test_reinforcement_learning_environments_are_refused(env_id, reason):
     with pytest.raises(ValueError, match=reason):
-        NeurogymTask(env_id)
+        NeurogymTask(env_id).periods
 
 
 def test_bad_environments_are_rejected():

@@ -217,6 +217,13 @@ class NeurogymTask(TrialSampling):
                     "environment, scored by reward): the adapter needs supervised targets"
                 )
             truth = np.asarray(env.gt)
+            actions = env.action_space.n
+            if truth.size and not 0 <= truth.min() <= truth.max() < actions:
+                raise ValueError(
+                    f"{self.env_id}'s ground truth holds {truth.max()}, not one of its "
+                    f"{actions} actions: it is a target the agent reaches by acting (scored by "
+                    "reward), not the correct action per step, so the adapter cannot train it"
+                )
             for name, start in env.start_ind.items():
                 response = bool((truth[start : env.end_ind[name]] != 0).any())
                 found[name] = found.get(name, False) or response
