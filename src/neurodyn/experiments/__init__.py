@@ -85,6 +85,7 @@ def _load_all() -> None:
         free_energy_regimes,
         free_energy_replay,
         free_energy_sequence,
+        rate_eprop_dms,
         rate_fixed_points,
         rate_gain,
         rate_gain_dale,

@@ -38,13 +38,10 @@ from neurodyn.training.rate import train_rate
 
 
 @dataclass(frozen=True)
-class RateGainConfig(Config):
-    tasks: tuple[str, ...] = option(
-        ("romo", "decision", "match-sample"),
-        "registered task names or neurogym ids",
-        unbounded=True,  # checked against the task registry
-        unique=True,
-    )
+class RateGridConfig(Config):
+    """The gain x learning rate x seed grid of ``rate-gain`` and its training settings,
+    without the tasks: the base of every experiment that trains such grids."""
+
     rules: tuple[str, ...] = option(
         ("bptt", "eprop"),
         "registered rate rules",
@@ -70,11 +67,9 @@ class RateGainConfig(Config):
     test_trials: int = option(1000, "fresh trials for the final accuracy", minimum=1)
     clip_norm: float = option(0.0, "clip each member's gradient norm to this (0: off)", minimum=0.0)
     device: str = option("cpu", "torch device of the ensembles (cpu, cuda, ...)", device=True)
-    experiment: ClassVar[str] = "rate-gain"  # the name its run's result carries
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        tasks.registry.require(self.tasks)
         rules.rate_rule.RULES.require(self.rules, "rules")
         if self.iterations < self.log_every:
             raise ValueError(
@@ -95,6 +90,21 @@ class RateGainConfig(Config):
     def network_options(self, hidden_size: int, members: list[tuple]) -> dict:
         """Per-member options of :class:`LeakyRateNetwork` for ``members`` (none here)."""
         return {}
+
+
+@dataclass(frozen=True)
+class RateGainConfig(RateGridConfig):
+    tasks: tuple[str, ...] = option(
+        ("romo", "decision", "match-sample"),
+        "registered task names or neurogym ids",
+        unbounded=True,  # checked against the task registry
+        unique=True,
+    )
+    experiment: ClassVar[str] = "rate-gain"  # the name its run's result carries
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        tasks.registry.require(self.tasks)
 
     def task(self, name: str):
         """The task ``name`` of :attr:`tasks`, as this experiment builds it."""
