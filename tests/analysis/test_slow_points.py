@@ -265,3 +265,23 @@ def test_bad_arguments_are_refused_with_clear_errors():
         sample_initial_states(start[None], 0)
     with pytest.raises(ValueError, match="noise_scale"):
         sample_initial_states(start[None], 2, noise_scale=-1.0)
+
+
+def test_the_analytic_gradient_of_q_follows_the_autograd_one():
+    """The rate network's transpose_product against reverse-mode autograd of its step:
+    the same descent, to rounding."""
+    net = LeakyRateNetwork(2, 8, 1, ensemble_size=2, gain=1.5, alpha=0.2, dtype=F64)
+    weights = net.init([3, 4])
+    start = torch.randn(2, 16, 8, dtype=F64, generator=torch.Generator().manual_seed(0))
+    runs = [
+        find_fixed_points(
+            StepDynamics.of_network(net, weights, jacobian=kind),
+            start,
+            input_size=2,
+            max_iterations=100,
+            stop_q=0.0,
+        )
+        for kind in ("analytic", "autograd")
+    ]
+    assert StepDynamics.of_network(net, weights).transpose_product is not None
+    torch.testing.assert_close(runs[0].candidate_q, runs[1].candidate_q, rtol=1e-6, atol=1e-14)

@@ -92,3 +92,19 @@ def test_jacobian_product_equals_the_jacobian_times_the_vectors(activation):
     )
     expected = net.jacobian(weights, h) @ vectors
     torch.testing.assert_close(net.jacobian_product(weights, h, vectors), expected)
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh"])
+@pytest.mark.parametrize("dale", [False, True])
+def test_jacobian_transpose_product_is_the_vector_jacobian_product(activation, dale):
+    net = LeakyRateNetwork(
+        1, 6, 1, ensemble_size=2, alpha=0.3, activation=activation, dale=dale, dtype=torch.float64
+    )
+    weights = net.init([0, 1])
+    h, rows = torch.randn(2, 3, 6, dtype=torch.float64), torch.randn(2, 3, 6, dtype=torch.float64)
+    expected = (rows.unsqueeze(-2) @ net.jacobian(weights, h)).squeeze(-2)
+    torch.testing.assert_close(net.jacobian_transpose_product(weights, h, rows), expected)
+    x = torch.randn(2, 3, 1, dtype=torch.float64)
+    state = h.clone().requires_grad_(True)
+    (pulled,) = torch.autograd.grad(net.advance(weights, state, x), state, rows)
+    torch.testing.assert_close(net.jacobian_transpose_product(weights, h, rows), pulled)

@@ -77,7 +77,10 @@ class StepDynamics:
 
     ``tangent`` uses ``jacobian_product(state, x_t, vectors)`` when given, else
     ``jacobian(state, x_t) @ vectors`` (a (*batch, N, N) matrix), else
-    :func:`autograd_tangent` of ``step``. ``validate(state, inputs)``, when given, raises
+    :func:`autograd_tangent` of ``step``; ``transpose_product(state, x_t, rows)``, when
+    given, is the vector-Jacobian product u^T J for rows u (*batch, N) that fixed-point
+    searches use (:func:`~neurodyn.analysis.slow_points.find_fixed_points`; without it they
+    differentiate ``step`` by autograd). ``validate(state, inputs)``, when given, raises
     a clear error for a state h_0 and inputs x_1 ... x_T that do not fit the dynamics;
     :func:`lyapunov_spectrum` calls it once before the first step.
     """
@@ -85,6 +88,7 @@ class StepDynamics:
     step: Step
     jacobian: Jacobian | None = None
     jacobian_product: JacobianProduct | None = None
+    transpose_product: JacobianProduct | None = None
     validate: Callable[[torch.Tensor, torch.Tensor], None] | None = None
 
     def tangent(
@@ -126,9 +130,13 @@ class StepDynamics:
             return cls(step, validate=validate)
         if hasattr(network, "jacobian_product"):
             product = network.jacobian_product
+            transpose = getattr(network, "jacobian_transpose_product", None)
             return cls(
                 step,
                 jacobian_product=lambda h, _, vectors: product(weights, h, vectors),
+                transpose_product=None
+                if transpose is None
+                else lambda h, _, rows: transpose(weights, h, rows),
                 validate=validate,
             )
         if hasattr(network, "jacobian"):

@@ -253,28 +253,38 @@ def _check_states(dynamics, initial_states, inputs, input_size):
 def _descend(dynamics, initial, x, max_iterations, learning_rate, grow, shrink, stop_q):
     """Adam on all candidates at once, step sizes adapted per candidate; returns the final
     states (E, K, N), their q (E, K) and the number of steps. The gradient of q is
-    (J - I)^T (F(h) - h): one vector-Jacobian product of the step."""
-    states = initial.detach().clone().requires_grad_(True)
+    (J - I)^T (F(h) - h): one vector-Jacobian product of the step, the dynamics' own
+    ``transpose_product`` where it has one, else autograd's."""
+    transpose = getattr(dynamics, "transpose_product", None) or _autograd_transpose(dynamics)
+    states = initial.detach().clone()
     optimizer = torch.optim.Adam([states], lr=1.0, fused=True)  # one kernel (CPU: torch 2.4)
     rate = torch.full_like(initial[..., 0], learning_rate)
     previous = torch.full_like(rate, float("inf"))
     for iteration in range(max_iterations + 1):
-        with torch.enable_grad():
-            image = dynamics.step(states, x)
-        residual = image.detach() - states.detach()
-        q = 0.5 * residual.square().sum(-1)
-        moving = ~(q < stop_q)  # NaN (a diverged candidate) keeps moving
-        if iteration == max_iterations or not bool(moving.any()):
-            return states.detach(), q, iteration
-        (pulled,) = torch.autograd.grad(image, states, residual)
-        states.grad = pulled.sub_(residual)
-        with torch.no_grad():
+        with torch.no_grad():  # the weights of the dynamics may require grad
+            residual = dynamics.step(states, x) - states  # a step may return its input
+            q = 0.5 * residual.square().sum(-1)
+            moving = ~(q < stop_q)  # NaN (a diverged candidate) keeps moving
+            if iteration == max_iterations or not bool(moving.any()):
+                return states, q, iteration
+            states.grad = transpose(states, x, residual).sub_(residual)
             factor = torch.full_like(q, shrink).masked_fill_(q < previous, grow)
             rate = torch.where(moving, rate * factor, 0.0)
             before = states.clone()
             optimizer.step()
             torch.lerp(before, states, rate[..., None], out=states)
         previous = q
+
+
+def _autograd_transpose(dynamics):
+    """u^T J of ``dynamics.step`` at (state, x) by reverse-mode autograd."""
+
+    def transpose(state, x, rows):
+        with torch.enable_grad():
+            state = state.detach().requires_grad_(True)
+            return torch.autograd.grad(dynamics.step(state, x), state, rows)[0]
+
+    return transpose
 
 
 def _inliers(points: torch.Tensor, initial: torch.Tensor, scale: float | None) -> torch.Tensor:

@@ -375,6 +375,17 @@ class LeakyRateNetwork:
         eye = torch.eye(N, dtype=h.dtype, device=h.device)
         return self.alpha * eye + (1 - self.alpha) * coupled
 
+    def jacobian_transpose_product(
+        self, weights: RateWeights, h: torch.Tensor, rows: torch.Tensor
+    ) -> torch.Tensor:
+        """u^T J(h) for rows u (E, B, N) at h = h_{t-1} (E, B, N), without forming J: the
+        vector-Jacobian product alpha u + (1 - alpha) f'(h) * (u W_h^T) in the stored
+        layout, one batched product per member (the gradient of a fixed-point search's
+        q(h) = |F(h) - h|^2 / 2 is (J - I)^T (F(h) - h))."""
+        pulled = torch.bmm(rows, self.recurrent_weights(weights).mT)
+        pulled = self.rate_backward(pulled, self.rate(h), out=pulled)
+        return pulled.mul_(1 - self.alpha).add_(rows, alpha=self.alpha)
+
     def jacobian_product(
         self, weights: RateWeights, h: torch.Tensor, vectors: torch.Tensor
     ) -> torch.Tensor:
