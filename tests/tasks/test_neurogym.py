@@ -175,3 +175,17 @@ def test_trains_a_rate_ensemble():
         batch_size=16,
     )
     assert bool((losses[-5:].mean(0) < 0.2 * losses[:5].mean(0)).all())
+
+
+@pytest.mark.parametrize(
+    ("env_id", "choices"),
+    [
+        ("PerceptualDecisionMaking-v0", 2),
+        ("GoNogo-v0", 2),
+        ("AntiReach-v0", 32),
+        ("ReadySetGo-v0", 1),
+    ],
+)
+def test_the_answers_a_trial_can_have(env_id, choices):
+    # GoNogo: respond or withhold (its no-go trials' ground truth is fixation throughout)
+    assert NeurogymTask(env_id).choices == choices

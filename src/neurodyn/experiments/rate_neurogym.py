@@ -26,9 +26,9 @@ from neurodyn.experiments.rate_gain import (
     gather,
     member_rows,
     run,
-    summary,
 )
 from neurodyn.experiments.rate_gain import plot as plot_losses
+from neurodyn.experiments.rate_gain import summary as gain_summary
 from neurodyn.plotting import figure
 from neurodyn.runs import RunFolder
 from neurodyn.tasks.neurogym import NeurogymTask
@@ -87,6 +87,15 @@ class RateNeurogymConfig(RateGainConfig):
         return NeurogymTask(
             name, decision_weight=self.decision_weight, period_weights=self.weights()
         )
+
+
+def summary(result: dict) -> str:
+    """``rate-gain``'s summary, then every environment's chance level."""
+    lines = [gain_summary(result), "chance (1 / answers a trial can have):"]
+    for name in result["config"]["tasks"]:
+        choices = NeurogymTask(name).choices
+        lines.append(f"  {name}: {choices} answers, chance {1 / choices:.3f}")
+    return "\n".join(lines)
 
 
 def plot(folder: RunFolder) -> None:

@@ -229,6 +229,21 @@ class NeurogymTask(TrialSampling):
                 found[name] = found.get(name, False) or response
         return found
 
+    @functools.cached_property
+    def choices(self) -> int:
+        """The answers a trial can have: the actions other than fixation, plus withholding
+        where some probe trial's ground truth is fixation throughout (no-go trials). A
+        guess among them scores 1 / ``choices`` (chance); where there is one answer, a
+        response scored by its time (ReadySetGo, MotorTiming, OneTwoThreeGo, and
+        DelayMatchSampleDistractor1D: respond at the test that matches), that is no chance
+        level."""
+        env, withhold = self.environment, False
+        for seed in range(PROBE_TRIALS):
+            env.seed(seed)
+            env.new_trial()
+            withhold = withhold or not np.asarray(env.gt).any()
+        return env.action_space.n - 1 + withhold
+
     @property
     def weights(self) -> dict[str, float]:
         """The weight of every weighted period: the response periods', then
