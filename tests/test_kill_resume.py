@@ -52,10 +52,8 @@ def _tensors(path: Path) -> dict:
     header = json.loads(raw[8 : 8 + int.from_bytes(raw[:8], "little")])
     metadata = header.get("__metadata__") or {}
     loaded = load_safetensors(raw)
-    # the JSON state: in the uint8 tensor STATE_KEY (older checkpoints: in the metadata)
-    encoded = loaded.pop(STATE_KEY, None)
-    text = bytes(encoded.numpy()).decode() if encoded is not None else metadata.get("state")
-    state = _untimed(json.loads(text)) if text is not None else None
+    encoded = loaded.pop(STATE_KEY, None)  # a checkpoint's JSON state (runs.RunFolder)
+    state = None if encoded is None else _untimed(json.loads(bytes(encoded.numpy()).decode()))
     tensors = {
         name: (str(t.dtype), tuple(t.shape), t.contiguous().view(-1).view(torch.uint8))
         for name, t in loaded.items()

@@ -149,7 +149,7 @@ def test_response_periods_follow_the_ground_truth():
 )
 def test_reinforcement_learning_environments_are_refused(env_id, reason):
     with pytest.raises(ValueError, match=reason):
-        NeurogymTask(env_id).periods
+        assert NeurogymTask(env_id).periods  # the probe of the trials refuses some
 
 
 def test_bad_environments_are_rejected():
