@@ -321,16 +321,14 @@ class RunFolder:
         path = self.path / name
         return None if self._clear or not path.is_file() else path
 
-    # -------------------------------------------------------------- files
     def figure(self, name: str) -> Path:
         return self.path / FIGURES / name
 
     def save_figure(self, fig, name: str) -> Path:
         """Save a matplotlib figure atomically as ``figures/<name>``."""
         buffer = io.BytesIO()
-        fig.savefig(
-            buffer, format=Path(name).suffix.lstrip(".") or "png", dpi=120, bbox_inches="tight"
-        )
+        kind = Path(name).suffix.lstrip(".") or "png"
+        fig.savefig(buffer, format=kind, dpi=120, bbox_inches="tight")
         return self._write(f"{FIGURES}/{name}", buffer.getvalue())
 
     def write_metrics(self, rows: Sequence[dict]) -> None:
@@ -373,19 +371,16 @@ class RunFolder:
             raise FileNotFoundError(f"{self.path} holds no {ARRAYS} yet")
         return read_safetensors(path, "safetensors file")[0]
 
-    # -------------------------------------------------------------- checkpoints
     def save_checkpoint(self, tensors: dict[str, torch.Tensor], state: dict) -> None:
-        """Tensors plus a JSON ``state`` (epoch, history, ...) in one atomic file. The state
-        is stored as the UTF-8 bytes of a ``uint8`` tensor named ``STATE_KEY``, not in the
-        header's metadata, whose size safetensors caps at 100 MB (a sweep's joined state,
-        e.g. 4 800 members' loss curves, is larger)."""
-        payload = {k: v.detach().to("cpu").contiguous() for k, v in tensors.items()}
-        if STATE_KEY in payload:
+        """Tensors plus a JSON ``state`` (epoch, history, ...) in one atomic file, the state
+        as the UTF-8 bytes of the uint8 tensor ``STATE_KEY``: safetensors caps its header at
+        100 MB, and a sweep's joined state (4 800 members' loss curves) is larger."""
+        if STATE_KEY in tensors:
             raise ValueError(f"{STATE_KEY!r} is reserved for the checkpoint's state")
+        payload = {k: v.detach().to("cpu").contiguous() for k, v in tensors.items()}
         encoded = bytearray(json.dumps(state).encode())  # never empty: at least "{}"
         payload[STATE_KEY] = torch.frombuffer(encoded, dtype=torch.uint8)
-        metadata = {"config_hash": self.hash}
-        self._write(CHECKPOINT, save_safetensors(payload, metadata=metadata))
+        self._write(CHECKPOINT, save_safetensors(payload, metadata={"config_hash": self.hash}))
 
     def load_checkpoint(self) -> tuple[dict[str, torch.Tensor], dict] | None:
         """The last checkpoint, or ``None`` when the run has none yet. Older checkpoints,
@@ -396,10 +391,9 @@ class RunFolder:
         tensors, metadata = read_safetensors(path, "checkpoint")
         if metadata.get("config_hash") != self.hash:
             raise ValueError(f"{path} was written by another config; refusing to resume from it")
+        encoded = tensors.pop(STATE_KEY, None)
         try:
-            encoded = tensors.pop(STATE_KEY, None)
-            text = metadata["state"] if encoded is None else bytes(encoded.numpy()).decode()
-            state = json.loads(text)
+            state = json.loads(metadata["state"] if encoded is None else bytes(encoded.numpy()))
         except (KeyError, TypeError, ValueError):
             raise ValueError(f"{path} holds no readable state; delete it") from None
         return tensors, state

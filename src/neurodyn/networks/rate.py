@@ -39,6 +39,7 @@ from neurodyn.checks import (
     member_values,
 )
 from neurodyn.networks import connectivity, rate_noise
+from neurodyn.networks.rate_linearisation import RateLinearisation
 
 ACTIVATIONS = ("relu", "tanh")
 AXES = "(E, B, T, N_in), or (B, T, N_in) shared by all members"
@@ -59,7 +60,7 @@ class RateWeights:
         return list(self.tensors().values())
 
 
-class LeakyRateNetwork:
+class LeakyRateNetwork(RateLinearisation):
     """Configuration of an ensemble of leaky rate RNNs; weights are passed explicitly.
 
     Args:
@@ -362,46 +363,3 @@ class LeakyRateNetwork:
         hidden = torch.stack(states, dim=2)
         outputs = torch.matmul(self.rate(hidden), weights.readout.unsqueeze(1))
         return outputs, hidden
-
-    def jacobian(self, weights: RateWeights, h: torch.Tensor) -> torch.Tensor:
-        """dh_t / dh_{t-1} at h = h_{t-1} (E, B, N): alpha I + (1 - alpha) diag(f'(h)) W_h.
-
-        In the stored layout (h_t = ... + f(h) @ W) the matrix is returned as
-        J[e, b, i, j] = d h_{t,i} / d h_{t-1,j}: (E, B, N, N).
-        """
-        N = self.hidden_size
-        slope = self.rate_derivative(h)  # (E, B, N), indexed by the presynaptic j
-        coupled = self.recurrent_weights(weights).transpose(1, 2).unsqueeze(1) * slope.unsqueeze(2)
-        eye = torch.eye(N, dtype=h.dtype, device=h.device)
-        return self.alpha * eye + (1 - self.alpha) * coupled
-
-    def jacobian_transpose_product(
-        self, weights: RateWeights, h: torch.Tensor, rows: torch.Tensor
-    ) -> torch.Tensor:
-        """u^T J(h) for rows u (E, B, N) at h = h_{t-1} (E, B, N), without forming J: the
-        vector-Jacobian product alpha u + (1 - alpha) f'(h) * (u W_h^T) in the stored
-        layout, one batched product per member (the gradient of a fixed-point search's
-        q(h) = |F(h) - h|^2 / 2 is (J - I)^T (F(h) - h))."""
-        pulled = torch.bmm(rows, self.recurrent_weights(weights).mT)
-        pulled = self.rate_backward(pulled, self.rate(h), out=pulled)
-        return pulled.mul_(1 - self.alpha).add_(rows, alpha=self.alpha)
-
-    def jacobian_product(
-        self, weights: RateWeights, h: torch.Tensor, vectors: torch.Tensor
-    ) -> torch.Tensor:
-        """J(h) @ vectors for h = h_{t-1} (E, B, N) and vectors (E, B, N, k), without forming J.
-
-        J v = alpha v + (1 - alpha) W_h^T (f'(h) * v) in the stored layout: one fused
-        batched product per member over all its trajectories and vectors, and an autograd
-        graph that keeps (E, B, N, k) per step instead of (E, B, N, N) (Lyapunov spectra
-        and gradient flossing, spec sections 5.1 and 6). Works on the vectors as rows
-        (E, B * k, N); the result is column-major, the layout ``torch.linalg.qr`` takes
-        and returns, so a QR loop copies nothing.
-        """
-        E, B, N, k = vectors.shape
-        rows = vectors.mT.reshape(E, B * k, N)  # a view when vectors are column-major
-        scaled = (vectors.mT * self.rate_derivative(h).unsqueeze(-2)).reshape(E, B * k, N)
-        pushed = torch.baddbmm(
-            rows, scaled, self.recurrent_weights(weights), beta=self.alpha, alpha=1 - self.alpha
-        )
-        return pushed.view(E, B, k, N).mT
