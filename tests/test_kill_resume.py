@@ -32,6 +32,7 @@ from safetensors.torch import load as load_safetensors
 
 from neurodyn import cli, experiments
 from neurodyn.config import to_dict
+from neurodyn.runs import STATE_KEY
 
 FILES = ("neurodyn-run.json", "config.json", "result.json", "metrics.csv")
 TENSOR_FILES = ("arrays.safetensors", "checkpoint.safetensors")
@@ -50,10 +51,14 @@ def _tensors(path: Path) -> dict:
     raw = path.read_bytes()
     header = json.loads(raw[8 : 8 + int.from_bytes(raw[:8], "little")])
     metadata = header.get("__metadata__") or {}
-    state = _untimed(json.loads(metadata["state"])) if "state" in metadata else None
+    loaded = load_safetensors(raw)
+    # the JSON state: in the uint8 tensor STATE_KEY (older checkpoints: in the metadata)
+    encoded = loaded.pop(STATE_KEY, None)
+    text = bytes(encoded.numpy()).decode() if encoded is not None else metadata.get("state")
+    state = _untimed(json.loads(text)) if text is not None else None
     tensors = {
         name: (str(t.dtype), tuple(t.shape), t.contiguous().view(-1).view(torch.uint8))
-        for name, t in load_safetensors(raw).items()
+        for name, t in loaded.items()
     }
     return {
         "metadata": {**metadata, "state": state},
