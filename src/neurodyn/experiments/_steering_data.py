@@ -32,6 +32,15 @@ PIXELS = 28 * 28  # the input bits of mnist-pixels
 TINY_DATA = {"dataset": "prototypes", "input_bits": 20, "train_size": 100, "test_size": 50}
 
 
+def data_dir_option():
+    """The config field ``data_dir``: the folder of the MNIST files (MNIST data sets)."""
+    return option(
+        "",
+        "folder holding the MNIST IDX files (empty: $NEURODYN_DATA, then the user cache)",
+        unbounded=True,
+    )
+
+
 @dataclasses.dataclass(frozen=True)
 class EntangledMNISTFields(Config):
     """Config fields of the data set (:func:`load_data`); defaults: Entangled MNIST of
@@ -63,11 +72,7 @@ class EntangledMNISTFields(Config):
         "seed of the example subset and the projection R (or of the prototypes); spec: 17",
         minimum=0,
     )
-    data_dir: str = option(
-        "",
-        "folder holding the MNIST IDX files (empty: $NEURODYN_DATA, then the user cache)",
-        unbounded=True,
-    )
+    data_dir: str = data_dir_option()
 
     def __post_init__(self) -> None:
         super().__post_init__()

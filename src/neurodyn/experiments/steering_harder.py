@@ -43,7 +43,13 @@ import torch
 from neurodyn.config import option
 from neurodyn.experiments import Experiment, register, steering_emnist
 from neurodyn.experiments._stages import Stages
-from neurodyn.experiments._steering_data import DATASETS, PIXELS, SIZES, load_data
+from neurodyn.experiments._steering_data import (
+    DATASETS,
+    PIXELS,
+    SIZES,
+    data_dir_option,
+    load_data,
+)
 from neurodyn.experiments._steering_harder_report import plot, summarise, summary
 from neurodyn.experiments._steering_training import (
     SteeringRuleFields,
@@ -52,6 +58,16 @@ from neurodyn.experiments._steering_training import (
 )
 from neurodyn.runs import RunFolder
 from neurodyn.training.mlp_baseline import ACTIVATIONS, train_mlp
+
+# The config fields that train_mlp takes (as the name without "mlp_").
+MLP_FIELDS = (
+    "hidden_size",
+    "seeds",
+    "mlp_learning_rates",
+    "mlp_epochs",
+    "mlp_batch_size",
+    "mlp_activation",
+)
 
 
 @dataclass(frozen=True)
@@ -98,11 +114,7 @@ class HarderConfig(steering_emnist.SteeringModelFields, SteeringRuleFields):
     data_seed: int = option(
         17, "seed of the example subsets and the projections R (or the prototypes)", minimum=0
     )
-    data_dir: str = option(
-        "",
-        "folder holding the MNIST IDX files (empty: $NEURODYN_DATA, then the user cache)",
-        unbounded=True,
-    )
+    data_dir: str = data_dir_option()
     mlp_learning_rates: tuple[float, ...] = option(
         (0.001, 0.003, 0.01), "Adam learning rates of the backprop MLP", above=0.0, unique=True
     )
@@ -192,13 +204,7 @@ def run(config: HarderConfig, folder: RunFolder, progress: bool = True) -> dict:
             data=data,
         )
         baseline = train_mlp(
-            data,
-            hidden_size=config.hidden_size,
-            learning_rates=config.mlp_learning_rates,
-            seeds=config.seeds,
-            epochs=config.mlp_epochs,
-            batch_size=config.mlp_batch_size,
-            activation=config.mlp_activation,
+            data, **{name.removeprefix("mlp_"): getattr(config, name) for name in MLP_FIELDS}
         )
         mlp[dataset] = {
             "test": baseline.test_accuracy.tolist(),
