@@ -21,10 +21,11 @@ mnist-pixels ensemble always reads 784 bits. ``train_size`` / ``test_size`` cap 
 set (each keeps a random subset of that many examples, or all of its own where it has
 fewer: MNIST-1D's 4 000 / 1 000); the sizes used are in the result.
 
-Defaults: the thesis's main configuration (spec ``steering.md`` 3.2) but H = 400, three
-seeds, 20 epochs and 10 000 MNIST training images, which one core trains in about ten
-minutes (the Entangled MNIST hyper-parameters, untuned for these inputs); the MLP trains
-20 epochs of batches of 32 at learning rates 1e-3, 3e-3 and 1e-2.
+Defaults: the thesis's main configuration (spec ``steering.md`` 3.2; the Entangled MNIST
+hyper-parameters, untuned for these inputs) but H = 400, three seeds, 20 epochs and at most
+10 000 training / 10 000 test examples per data set, which took 8 minutes of one CPU core
+(12 minutes wall on a shared one; docs/open-questions.md, part 3); the MLP trains 20
+epochs of batches of 32 at learning rates 1e-3, 3e-3 and 1e-2.
 
 Resumable: each data set is a stage of the run folder's checkpoint (:class:`._stages.Stages`);
 its steering training is checkpointed every epoch there, and a finished data set (its
