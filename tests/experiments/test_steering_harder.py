@@ -27,6 +27,8 @@ def test_each_data_set_gets_its_bits_and_capped_sizes():
         HarderConfig(train_sweeps=1)
     with pytest.raises(ValueError, match="'datasets' must not repeat a value"):
         HarderConfig(datasets=("mnist1d", "mnist1d"))
+    with pytest.raises(ValueError, match="'mlp_batch_size' must be at most the 200 training"):
+        dataclasses.replace(tiny(), mlp_batch_size=201)
 
 
 def run_tiny(tmp_path, name: str, config: HarderConfig, *extra: str) -> dict:

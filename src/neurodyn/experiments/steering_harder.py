@@ -128,7 +128,12 @@ class HarderConfig(steering_emnist.SteeringModelFields, SteeringRuleFields):
     def __post_init__(self) -> None:
         super().__post_init__()
         for dataset in self.datasets:  # every data set's ensemble config is valid
-            dataset_config(self, dataset)
+            examples = dataset_config(self, dataset).train_size
+            if self.mlp_batch_size > examples:
+                raise ValueError(
+                    f"config field 'mlp_batch_size' must be at most the {examples} training "
+                    f"examples of {dataset}, got {self.mlp_batch_size}"
+                )
 
 
 def dataset_config(config: HarderConfig, dataset: str) -> steering_emnist.SteeringEMNISTConfig:

@@ -4,7 +4,7 @@ Issue 19 part 3 asks how far the steering learner (Scardecchia 2025, arXiv 2510.
 from backprop at the same hidden size; the authors' own MLP baseline (spec ``steering.md``
 section 5: one hidden layer, AdamW, cross-entropy) left no readable numbers. The model is
 
-    logits = W_2 phi(W_1 x + b_1) + b_2,   x in {-1, +1}^N,  W_1 in R^{N x H},  W_2 in R^{H x 10},
+    logits = phi(x W_1 + b_1) W_2 + b_2,   x in {-1, +1}^N,  W_1 in R^{N x H},  W_2 in R^{H x 10},
 
 trained on the cross-entropy of softmax(logits) by Adam (Kingma & Ba 2015, PyTorch's
 defaults beta = (0.9, 0.999), eps = 1e-8, no weight decay) on mini-batches; every epoch
@@ -100,14 +100,14 @@ def train_mlp(
     if not rates or min(rates) <= 0:
         raise ValueError(f"learning_rates must list positive numbers, got {list(learning_rates)}")
     seeds = tuple(rng.check_seeds("seeds", seeds))
-    inputs, labels = data.train_inputs.float(), data.train_labels
+    inputs, labels = data.train_inputs.float().cpu(), data.train_labels.cpu()
     if batch_size > inputs.shape[0]:
         raise ValueError(
             f"batch_size = {batch_size} exceeds the {inputs.shape[0]} training examples; "
             "choose a smaller batch"
         )
     phi = ACTIVATIONS[activation]
-    test_inputs = data.test_inputs.float()
+    test_inputs, test_labels = data.test_inputs.float().cpu(), data.test_labels.cpu()
     measured = torch.zeros(2, len(rates), len(seeds), epochs, dtype=torch.float64)
     for k, rate in enumerate(rates):
         starts = [rng.generator(seed, "init") for seed in seeds]
@@ -130,6 +130,6 @@ def train_mlp(
                 optimiser.zero_grad()
                 (loss / batch_size).backward()
                 optimiser.step()
-            measured[0, k, :, epoch] = _accuracy(parameters, test_inputs, data.test_labels, phi)
+            measured[0, k, :, epoch] = _accuracy(parameters, test_inputs, test_labels, phi)
             measured[1, k, :, epoch] = _accuracy(parameters, inputs, labels, phi)
     return MLPBaseline(rates, seeds, measured[0], measured[1])
