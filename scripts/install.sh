@@ -14,7 +14,8 @@ if ! "$python" -c "import torch" 2>/dev/null; then
     "$python" -m pip install --quiet "torch==2.13.0"
   fi
 fi
-"$python" -m pip install --quiet -e ".[dev,slurm]"
+# mnist1d generates MNIST-1D offline for steering-harder (and its tests).
+"$python" -m pip install --quiet -e ".[dev,slurm,mnist1d]"
 # The neurogym adapter's tests need neurogym. neurogym 2.3.1 pins numpy==2.2.* and
 # matplotlib==3.10.* exactly yet runs on the newer ones installed here, so it is installed
 # without its pins, followed by its other requirements.

@@ -9,7 +9,7 @@ import torch
 
 from neurodyn import cli
 from neurodyn.config import to_dict
-from neurodyn.experiments._steering_training import load_data
+from neurodyn.experiments._steering_data import load_data
 from neurodyn.experiments.steering_equilibration import datasets, tiny
 from neurodyn.tasks import mnist
 

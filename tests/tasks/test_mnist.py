@@ -190,3 +190,23 @@ def test_prototype_patterns_flip_the_requested_fraction():
     assert abs(float(agreement) - (0.8**2 + 0.2**2)) < 0.02
     with pytest.raises(ValueError, match="flip_probability"):
         prototype_patterns(flip_probability=0.7)
+
+
+def test_mnist_pixels_threshold_every_pixel_at_one_half(isolated, monkeypatch):
+    contents = fake_mnist(isolated / "data")
+    trust(monkeypatch, contents)
+    data = mnist.mnist_pixels(seed=5, data_dir=isolated / "data")
+    pixels = np.frombuffer(contents["t10k-images-idx3-ubyte"][16:], np.uint8).reshape(6, 784)
+    assert torch.equal(
+        data.test_inputs, torch.from_numpy(np.where(pixels >= 128, 1.0, -1.0)).float()
+    )
+    assert data.train_inputs.shape == (12, 784) and data.name == "mnist-pixels"
+    subset = mnist.mnist_pixels(seed=5, data_dir=isolated / "data", train_size=5, test_size=3)
+    again = mnist.mnist_pixels(seed=5, data_dir=isolated / "data", train_size=5, test_size=3)
+    assert subset.train_inputs.shape == (5, 784) and subset.test_inputs.shape == (3, 784)
+    assert torch.equal(subset.train_inputs, again.train_inputs)
+    # the subset is drawn as entangled_mnist draws it: after nothing (no projection)
+    keep = torch.randperm(12, generator=rng.generator(5, "task"))[:5]
+    assert torch.equal(subset.train_inputs, data.train_inputs[keep])
+    with pytest.raises(ValueError, match="test_size=7 exceeds the 6 test examples"):
+        mnist.mnist_pixels(data_dir=isolated / "data", test_size=7)

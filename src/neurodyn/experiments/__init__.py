@@ -96,6 +96,7 @@ def _load_all() -> None:
         steering_depth,
         steering_emnist,
         steering_equilibration,
+        steering_harder,
         steering_phase_transition,
         steering_symmetric,
     )

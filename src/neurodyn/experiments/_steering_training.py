@@ -19,23 +19,15 @@ import inspect
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import torch
-
-from neurodyn import rng
 from neurodyn.config import Config, from_dict, option
 from neurodyn.experiments import MemberAxes
+from neurodyn.experiments._steering_data import load_data
 from neurodyn.networks.binary import DYNAMICS, BinarySteeringNetwork, SteeringWeights
 from neurodyn.rules.steering import SteeringRule
 from neurodyn.runs import RunFolder
 from neurodyn.tasks._base import ClassificationData
-from neurodyn.tasks.mnist import entangled_mnist, pixel_permutation
-from neurodyn.tasks.patterns import prototype_patterns
 from neurodyn.training import EpochMetrics, RandomStreams, train
 
-DATASETS = ("entangled-mnist", "prototypes")
-MNIST_SIZES = {"train_size": 60000, "test_size": 10000}  # all MNIST images
-# The data of the tiny configs: 100 / 50 synthetic prototype patterns of 20 bits (seconds).
-TINY_DATA = {"dataset": "prototypes", "input_bits": 20, "train_size": 100, "test_size": 50}
 # The config fields that several steering experiments declare (each with its own default):
 # one description and one set of allowed values whichever experiment shows it.
 SHARED_FIELDS = {
@@ -78,47 +70,6 @@ def check_train_sweeps(config) -> None:
             f"config field 'train_sweeps' must exceed num_layers = {config.num_layers} (the "
             f"warm-up sweeps), got {config.train_sweeps}"
         )
-
-
-@dataclasses.dataclass(frozen=True)
-class EntangledMNISTFields(Config):
-    """Config fields of the data set (:func:`load_data`); defaults: Entangled MNIST of
-    100 bits on all 60 000 / 10 000 images, data seed 17 (spec 4.1)."""
-
-    dataset: str = option(
-        "entangled-mnist",
-        "entangled-mnist (MNIST through a random 784 x N projection and sign, spec 4.1) or "
-        "prototypes (noisy +-1 class prototypes, no files needed; for tests)",
-        choices=DATASETS,
-    )
-    input_bits: int = option(100, "N, input bits per pattern (spec 4.1: N = 100)", minimum=1)
-    train_size: int = option(
-        60000,
-        "training patterns (entangled-mnist: 60000 is the whole MNIST training set)",
-        minimum=10,
-    )
-    test_size: int = option(
-        10000, "test patterns (entangled-mnist: 10000 is the whole MNIST test set)", minimum=10
-    )
-    data_seed: int = option(
-        17,
-        "seed of the image subset and the projection R (or of the prototypes); spec: 17",
-        minimum=0,
-    )
-    data_dir: str = option(
-        "",
-        "folder holding the MNIST IDX files (empty: $NEURODYN_DATA, then the user cache)",
-        unbounded=True,
-    )
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        for name, available in MNIST_SIZES.items():
-            if self.dataset == "entangled-mnist" and getattr(self, name) > available:
-                raise ValueError(
-                    f"config field {name!r} must be <= {available} (all MNIST images) for "
-                    f"entangled-mnist, got {getattr(self, name)}"
-                )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -182,39 +133,6 @@ def shared_fields(config, target) -> dict:
     so that an experiment's config passes its fields on by name."""
     names = inspect.signature(target).parameters
     return {f.name: getattr(config, f.name) for f in dataclasses.fields(config) if f.name in names}
-
-
-def load_data(config, permutation_seed: int | None = None) -> ClassificationData:
-    """The data of a config with fields ``dataset``, ``input_bits``, ``train_size``,
-    ``test_size``, ``data_seed`` and ``data_dir``: Entangled MNIST (spec 4.1; 60 000 /
-    10 000 means all images) or the synthetic prototypes (spec 4.2, for tests).
-
-    With ``permutation_seed`` the same examples come permuted by one fixed bijection drawn
-    from it: the pixels of every image before the projection (permuted MNIST,
-    :func:`~neurodyn.tasks.mnist.pixel_permutation`), or the bits of every prototype pattern.
-    """
-    if config.dataset == "prototypes":
-        data = prototype_patterns(
-            input_size=config.input_bits,
-            train_per_class=config.train_size // 10,
-            test_per_class=config.test_size // 10,
-            seed=config.data_seed,
-        )
-        if permutation_seed is None:
-            return data
-        gen = rng.generator(permutation_seed, "permutation")
-        bits = torch.randperm(config.input_bits, generator=gen)
-        return dataclasses.replace(
-            data, train_inputs=data.train_inputs[:, bits], test_inputs=data.test_inputs[:, bits]
-        )
-    return entangled_mnist(
-        config.input_bits,
-        seed=config.data_seed,
-        data_dir=config.data_dir or None,
-        train_size=None if config.train_size >= 60000 else config.train_size,
-        test_size=None if config.test_size >= 10000 else config.test_size,
-        permutation=None if permutation_seed is None else pixel_permutation(permutation_seed),
-    )
 
 
 def train_in_folder(

@@ -49,9 +49,8 @@ import numpy as np
 
 from neurodyn.config import option, to_dict
 from neurodyn.experiments import Experiment, register
+from neurodyn.experiments._steering_data import TINY_DATA, EntangledMNISTFields
 from neurodyn.experiments._steering_training import (
-    TINY_DATA,
-    EntangledMNISTFields,
     SteeringRuleFields,
     accuracy_summary,
     check_train_sweeps,

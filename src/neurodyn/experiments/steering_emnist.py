@@ -23,11 +23,10 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from neurodyn.config import option, to_dict
+from neurodyn.config import Config, option, to_dict
 from neurodyn.experiments import Experiment, register
+from neurodyn.experiments._steering_data import TINY_DATA, EntangledMNISTFields
 from neurodyn.experiments._steering_training import (
-    TINY_DATA,
-    EntangledMNISTFields,
     SteeringRuleFields,
     accuracy_summary,
     check_train_sweeps,
@@ -85,8 +84,9 @@ AXES = {"model": "models", "seed": "seeds"}  # member axes of neurodyn sweep
 
 
 @dataclass(frozen=True)
-class SteeringEMNISTConfig(SteeringRuleFields, EntangledMNISTFields):
-    """Defaults: the spec's main configuration (``baseline_1layer_largeP``), seed 17."""
+class SteeringModelFields(Config):
+    """Config fields of the ensemble (models x seeds), its network and its training length,
+    shared with ``steering-harder``; defaults: the spec's main configuration."""
 
     models: tuple[str, ...] = option(
         ("full", "random-features", "reservoir"),
@@ -150,6 +150,11 @@ class SteeringEMNISTConfig(SteeringRuleFields, EntangledMNISTFields):
 
     def member_values(self, name: str) -> list[float]:
         return [VARIANTS[model].get(name, getattr(self, name)) for model, _ in self.members()]
+
+
+@dataclass(frozen=True)
+class SteeringEMNISTConfig(SteeringModelFields, SteeringRuleFields, EntangledMNISTFields):
+    """Defaults: the spec's main configuration (``baseline_1layer_largeP``), seed 17."""
 
 
 def build(config: SteeringEMNISTConfig) -> tuple[BinarySteeringNetwork, SteeringRule]:

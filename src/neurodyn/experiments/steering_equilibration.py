@@ -48,13 +48,11 @@ from neurodyn.analysis.equilibration import (
 from neurodyn.config import option, to_dict
 from neurodyn.experiments import Experiment, register
 from neurodyn.experiments._stages import Stages
+from neurodyn.experiments._steering_data import TINY_DATA, EntangledMNISTFields, load_data
 from neurodyn.experiments._steering_equilibration_report import OOD, SCORES, plot, summary
 from neurodyn.experiments._steering_training import (
-    TINY_DATA,
-    EntangledMNISTFields,
     SteeringRuleFields,
     accuracy_summary,
-    load_data,
     shared_fields,
     shared_option,
     train_in_folder,

@@ -10,6 +10,7 @@ from neurodyn.tasks.digits import digit_patterns as digit_patterns
 from neurodyn.tasks.digits import two_bars as two_bars
 from neurodyn.tasks.mnist import entangled_mnist as entangled_mnist
 from neurodyn.tasks.mnist import load_mnist as load_mnist
+from neurodyn.tasks.mnist import mnist_pixels as mnist_pixels
 from neurodyn.tasks.neurogym import NeurogymTask as NeurogymTask
 from neurodyn.tasks.patterns import prototype_patterns as prototype_patterns
 from neurodyn.tasks.patterns import random_associations as random_associations

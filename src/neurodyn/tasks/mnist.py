@@ -42,6 +42,7 @@ from neurodyn import rng
 from neurodyn.checks import check_positive_int
 from neurodyn.files import atomic_write
 from neurodyn.tasks._base import ClassificationData
+from neurodyn.tasks.binarised import Split, binarised_data, sign_projection, signs
 
 FILES = {
     "train_images": "train-images-idx3-ubyte",
@@ -319,27 +320,51 @@ def entangled_mnist(
         torch.sort(torch.as_tensor(permutation)).values, torch.arange(28 * 28)
     ):
         raise ValueError("permutation must hold each of the 784 pixel indices once")
-    raw = load_mnist(data_dir)
+    train, test = _pixels(load_mnist(data_dir))
+    if permutation is not None:
+        train, test = ((pixels[:, permutation], labels) for pixels, labels in (train, test))
     gen = rng.generator(seed, "task")
-    projection = torch.randn(28 * 28, bits, generator=gen, dtype=torch.float64)
+    encode = sign_projection(28 * 28, bits, gen)
+    return binarised_data(
+        "entangled-mnist",
+        train,
+        test,
+        encode,
+        generator=gen,
+        train_size=train_size,
+        test_size=test_size,
+    )
 
-    def project(images: np.ndarray, labels: np.ndarray, size: int | None, split: str):
-        pixels = torch.from_numpy(images.reshape(images.shape[0], -1).astype(np.float64) / 255.0)
-        if permutation is not None:
-            pixels = pixels[:, permutation]
-        z = pixels @ projection
-        inputs = torch.where(z >= 0, 1.0, -1.0).float()
-        targets = torch.from_numpy(labels.astype(np.int64))
-        if size is not None:
-            check_positive_int(f"{split}_size", size)
-            if size > inputs.shape[0]:
-                raise ValueError(
-                    f"{split}_size={size} exceeds the {inputs.shape[0]} {split} images"
-                )
-            keep = torch.randperm(inputs.shape[0], generator=gen)[:size]
-            inputs, targets = inputs[keep], targets[keep]
-        return inputs, targets
 
-    train_x, train_y = project(raw["train_images"], raw["train_labels"], train_size, "train")
-    test_x, test_y = project(raw["test_images"], raw["test_labels"], test_size, "test")
-    return ClassificationData("entangled-mnist", train_x, train_y, test_x, test_y, 10)
+def mnist_pixels(
+    *,
+    seed: int = 17,
+    data_dir: str | os.PathLike | None = None,
+    train_size: int | None = None,
+    test_size: int | None = None,
+) -> ClassificationData:
+    """Full-resolution MNIST as +-1 inputs: x_tilde_i = +1 where pixel_i / 255 >= 0.5, else
+    -1, for all 784 pixels (no projection, no bottleneck). ``train_size``/``test_size``
+    keep random subsets drawn from ``seed`` as in :func:`entangled_mnist` (default: all
+    60 000 / 10 000 images)."""
+    train, test = _pixels(load_mnist(data_dir))
+    return binarised_data(
+        "mnist-pixels",
+        train,
+        test,
+        lambda pixels: signs(pixels - 0.5),
+        generator=rng.generator(seed, "task"),
+        train_size=train_size,
+        test_size=test_size,
+    )
+
+
+def _pixels(raw: dict[str, np.ndarray]) -> tuple[Split, Split]:
+    """The train and test splits of raw MNIST: pixels / 255 (P, 784) float64, labels int64."""
+    return tuple(
+        (
+            torch.from_numpy(raw[f"{split}_images"].reshape(-1, 28 * 28) / 255.0),
+            torch.from_numpy(raw[f"{split}_labels"].astype(np.int64)),
+        )
+        for split in ("train", "test")
+    )
