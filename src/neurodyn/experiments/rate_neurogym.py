@@ -94,7 +94,8 @@ def summary(result: dict) -> str:
     lines = [gain_summary(result), "chance (1 / answers a trial can have):"]
     for name in result["config"]["tasks"]:
         choices = NeurogymTask(name).choices
-        lines.append(f"  {name}: {choices} answers, chance {1 / choices:.3f}")
+        level = f"chance {1 / choices:.3f}" if choices > 1 else "a timed response, no chance level"
+        lines.append(f"  {name}: {choices} answer(s), {level}")
     return "\n".join(lines)
 
 
