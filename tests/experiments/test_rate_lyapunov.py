@@ -81,3 +81,22 @@ def test_chunks_of_learning_rates_join_to_the_one_ensemble_run_without_measuring
     ]
     flossing = [row["iteration"] for row in expected if row["stage"] == "flossing"]
     assert flossing == [1, 2, 3] * 2
+
+
+def test_the_summary_counts_members_at_minus_infinity_and_diverged_gains():
+    flossing = {
+        "max_exponent_flossed": {"1": [0.0, 0.0]},
+        "eprop": {"1": {"loss_200": [0.1, 0.0], "loss_final": [0.05, 0.0]}},
+        "eprop after flossing": {"1": {"loss_200": [0.1, 0.0], "loss_final": [0.04, 0.0]}},
+    }
+    runs = {
+        "max_exponent_before": {"1": [-0.5, 0.1]},
+        "collapsed_before": {"1": 2},
+        "max_exponent_after": {"bptt": {"1": [float("nan")] * 2}},
+        "collapsed_after": {"bptt": {"1": 0}},
+        "learning_rate": {"bptt": {"1": None}},  # every learning rate diverged
+        "flossing": flossing,
+    }
+    text = rate_lyapunov.summary({"runs": {"decision": runs}, "spec_prototype_before": {}})
+    assert "before -0.500+-0.100 (2 at -inf)" in text
+    assert "bptt +nan+-nan (diverged at every lr)" in text

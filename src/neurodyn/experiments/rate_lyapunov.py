@@ -32,9 +32,9 @@ from neurodyn import rng, tasks
 from neurodyn.analysis.lyapunov import StepDynamics, lyapunov_spectrum
 from neurodyn.config import option, to_dict
 from neurodyn.experiments import Experiment, MemberAxes, register
-from neurodyn.experiments._loss_figures import plot_curve
+from neurodyn.experiments._loss_figures import lr_text, plot_curve
 from neurodyn.experiments._stages import Stages, join_stages
-from neurodyn.experiments._statistics import mean_sd
+from neurodyn.experiments._statistics import exponent_mean_sd, exponent_text, mean_sd
 from neurodyn.experiments.rate_gain import (
     TINY_GRID,
     RateGainConfig,
@@ -187,16 +187,19 @@ def _task_results(stages: Stages, config: RateLyapunovConfig, task_name: str, pr
     task, pairs = tasks.get(task_name), _pairs(config)
     members = stage_members(config, f"{task_name} flossing")
     by_gain = {gain: [i for i, m in enumerate(members) if m[0] == gain] for gain in config.gains}
+    trajectories = config.lyapunov_trajectories
     before = stage_exponents(stages, f"{task_name} initialisation", pairs, task)
-    result = {"max_exponent_before": mean_sd(before, by_gain), "max_exponent_after": {}}
-    result["learning_rate"] = {}
+    stats, collapsed = exponent_mean_sd(before, by_gain, trajectories)
+    result = {"max_exponent_before": stats, "collapsed_before": collapsed}
+    result |= {"max_exponent_after": {}, "collapsed_after": {}, "learning_rate": {}}
     for rule in config.rules:
         name = f"{task_name} {rule}"
         values = train_stage(stages, name, config, task, rule, progress)
         selected = selected_members(config, torch.tensor(values["losses"]).T)
-        result["max_exponent_after"][rule] = mean_sd(
-            stage_exponents(stages, name, config, task), {g: i for g, (_, i) in selected.items()}
-        )
+        after = stage_exponents(stages, name, config, task)
+        index = {g: i for g, (_, i) in selected.items()}
+        stats, collapsed = exponent_mean_sd(after, index, trajectories)
+        result["max_exponent_after"][rule], result["collapsed_after"][rule] = stats, collapsed
         result["learning_rate"][rule] = {f"{g:g}": lr for g, (lr, _) in selected.items()}
     name = f"{task_name} flossing"
     if not stages.done(name):
@@ -239,15 +242,13 @@ def summary(result: dict) -> str:
         lines.append(f"{task_name}: max Lyapunov exponent per step, mean +- sd over seeds")
         for gain, before in runs["max_exponent_before"].items():
             after = ", ".join(
-                f"{rule} {per_gain[gain][0]:+.3f}+-{per_gain[gain][1]:.3f} "
-                f"(lr {runs['learning_rate'][rule][gain]:g})"
+                f"{rule} {exponent_text(per_gain[gain], runs['collapsed_after'][rule][gain])} "
+                f"({lr_text({'learning_rate': runs['learning_rate'][rule][gain]})})"
                 for rule, per_gain in runs["max_exponent_after"].items()
             )
+            before_text = exponent_text(before, runs["collapsed_before"][gain])
             reference = f" (spec prototype {prototype[gain]:+.2f})" if gain in prototype else ""
-            lines.append(
-                f"  gain {gain:>4}: before {before[0]:+.3f}+-{before[1]:.3f}{reference}; "
-                f"after {after}"
-            )
+            lines.append(f"  gain {gain:>4}: before {before_text}{reference}; after {after}")
         flossing = runs["flossing"]
         lines.append(f"{task_name}: e-prop without / after flossing")
         for gain, flossed in flossing["max_exponent_flossed"].items():
