@@ -204,10 +204,10 @@ class NeurogymTask(TrialSampling):
         return self.environments[self.variant]
 
     @functools.cached_property
-    def periods(self) -> dict[str, bool]:
-        """Every period of the probe trials, True for a response period (one whose ground
-        truth is an action other than fixation in some probe trial)."""
-        env, found = self.environment, {}
+    def _probe(self) -> list[tuple[np.ndarray, dict[str, int], dict[str, int]]]:
+        """The ground truth and period spans (start, end steps) of :data:`PROBE_TRIALS`
+        trials (seeds 0, 1, ...); refuses an environment without per-step correct actions."""
+        env, trials = self.environment, []
         for seed in range(PROBE_TRIALS):
             env.seed(seed)
             env.new_trial()
@@ -216,7 +216,7 @@ class NeurogymTask(TrialSampling):
                     f"{self.env_id} defines no ground truth (a reinforcement-learning "
                     "environment, scored by reward): the adapter needs supervised targets"
                 )
-            truth = np.asarray(env.gt)
+            truth = np.asarray(env.gt).copy()
             actions = env.action_space.n
             if truth.size and not 0 <= truth.min() <= truth.max() < actions:
                 raise ValueError(
@@ -224,8 +224,17 @@ class NeurogymTask(TrialSampling):
                     f"{actions} actions: it is a target the agent reaches by acting (scored by "
                     "reward), not the correct action per step, so the adapter cannot train it"
                 )
-            for name, start in env.start_ind.items():
-                response = bool((truth[start : env.end_ind[name]] != 0).any())
+            trials.append((truth, dict(env.start_ind), dict(env.end_ind)))
+        return trials
+
+    @functools.cached_property
+    def periods(self) -> dict[str, bool]:
+        """Every period of the probe trials, True for a response period (one whose ground
+        truth is an action other than fixation in some probe trial)."""
+        found = {}
+        for truth, starts, ends in self._probe:
+            for name, start in starts.items():
+                response = bool((truth[start : ends[name]] != 0).any())
                 found[name] = found.get(name, False) or response
         return found
 
@@ -237,12 +246,8 @@ class NeurogymTask(TrialSampling):
         response scored by its time (ReadySetGo, MotorTiming, OneTwoThreeGo, and
         DelayMatchSampleDistractor1D: respond at the test that matches), that is no chance
         level."""
-        env, withhold = self.environment, False
-        for seed in range(PROBE_TRIALS):
-            env.seed(seed)
-            env.new_trial()
-            withhold = withhold or not np.asarray(env.gt).any()
-        return env.action_space.n - 1 + withhold
+        withhold = any(not truth.any() for truth, _, _ in self._probe)
+        return int(self.environment.action_space.n) - 1 + withhold
 
     @property
     def weights(self) -> dict[str, float]:
