@@ -39,15 +39,11 @@ BENCHMARKS = {
     ),
     "rate_ensemble": ("rate_ensemble", [], ["--iterations", "2", "--rounds", "1"]),
     "multitask_ensemble": ("multitask_ensemble", [], ["--iterations", "2", "--hidden-size", "16"]),
-    **{
-        f"rate_constraints {task} {rule}": (
-            "rate_constraints",
-            ["--task", task, "--rule", rule],
-            ["--task", task, "--rule", rule, "--seeds", "1", "--iterations", "2", "--rounds", "1"],
-        )
-        for task in ("romo", "decision")
-        for rule in ("bptt", "eprop")
-    },
+    "rate_constraints": (
+        "rate_constraints",
+        [],
+        ["--seeds", "1", "--iterations", "2", "--rounds", "1"],
+    ),
     "lyapunov_spectrum": (
         "lyapunov_spectrum",
         [],

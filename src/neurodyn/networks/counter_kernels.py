@@ -43,9 +43,11 @@ _SCALE, _SHIFT = np.float32(2.0**-22), np.float32(2.0**-23 - 1.0)
 
 
 @numba.njit(parallel=True, cache=True)
-def _levels(keys, cells, out):  # pragma: no cover (compiled)
+def _levels(keys, drawn, cells, out):  # pragma: no cover (compiled)
     E, B, T, N = out.shape
     for e in numba.prange(E):
+        if not drawn[e]:
+            continue
         key, position, bits = keys[e], 0, np.uint64(0)
         for b in range(B):
             for t in range(T):
@@ -59,11 +61,18 @@ def _levels(keys, cells, out):  # pragma: no cover (compiled)
                     position += 1
 
 
-def counter_noise_levels(keys: torch.Tensor, counter: int, out: torch.Tensor) -> torch.Tensor:
+def counter_noise_levels(
+    keys: torch.Tensor, counter: int, out: torch.Tensor, drawn: torch.Tensor | None = None
+) -> torch.Tensor:
     """:func:`neurodyn.rng.counter_noise_levels` of keys (E,) for draw ``counter``, the
     same numbers, written in one compiled pass into the float32 CPU tensor ``out``
-    (E, B, T, X) of any layout (a time-major buffer viewed as (E, B, T, X) too)."""
+    (E, B, T, X) of any layout (a time-major buffer viewed as (E, B, T, X) too), in the
+    rows of the members whose ``drawn`` (E,) bool is True (default: all; the other rows
+    are left as they are). The hash cells of the positions are computed once for all members."""
     pairs = (math.prod(out.shape[1:]) + 1) // 2
     cells = rng.counter_cells(torch.as_tensor(counter, dtype=torch.int64), pairs)
-    _levels(keys.numpy().view(np.uint64), cells.numpy().view(np.uint64).ravel(), out.numpy())
+    if drawn is None:
+        drawn = torch.ones(keys.shape[0], dtype=torch.bool)
+    keys, cells = keys.numpy().view(np.uint64), cells.numpy().view(np.uint64).ravel()
+    _levels(keys, drawn.numpy(), cells, out.numpy())
     return out

@@ -55,44 +55,46 @@ def sample_noise(
 
 def _member_noise(keys, counter: int, scale, out: torch.Tensor) -> torch.Tensor | None:
     """``out`` (E, ...) = ``scale`` (E,) times standard normals, zero for the members of
-    scale 0 (not drawn); None if every scale is 0. Each run of consecutive members with
-    noise is drawn in one call, straight into its rows."""
-    drawn = (scale > 0).tolist()
-    if not any(drawn):
+    scale 0 (not drawn); None if every scale is 0."""
+    drawn = scale > 0
+    if not bool(drawn.any()):
         return None
-    first = 0
-    for e, on in enumerate([*drawn, None]):
-        if e == len(drawn) or on != drawn[first]:
-            rows = out[first:e]
-            if drawn[first]:
-                _normals_into(keys[first:e], counter, scale[first:e], rows)
-            else:
-                rows.zero_()
-            first = e
-    return out
+    return _normals_into(keys, counter, scale, out, drawn)
 
 
-def _normals_into(keys: torch.Tensor, counter: int, scale: torch.Tensor, out: torch.Tensor):
+def _normals_into(keys, counter: int, scale, out: torch.Tensor, drawn=None) -> torch.Tensor:
     """``out`` (E, B, T, X) = :func:`neurodyn.rng.counter_noise` with ``scale`` (E,), the
-    same numbers: on the CPU its 2u - 1 by the numba kernel
-    :func:`~neurodyn.networks.counter_kernels.counter_noise_levels` (in place for float32,
-    in any layout), then erfinv and the factor in place."""
+    same numbers, for the members whose ``drawn`` (E,) is True (default: all), zero for
+    the others: on the CPU 2u - 1 by the numba kernel
+    :func:`~neurodyn.networks.counter_kernels.counter_noise_levels` (one pass for all
+    members, in place for float32, in any layout), then erfinv and the factor in place on
+    each run of consecutive drawn members, zeros on the others."""
     E, shape = out.shape[0], out.shape[1:]
+    drawn = torch.ones(E, dtype=torch.bool) if drawn is None else drawn.cpu()
     if keys.device.type == "cpu":
         levels = out if out.dtype == torch.float32 else torch.empty(out.shape)
-        counter_noise_levels(keys, counter, levels)
+        counter_noise_levels(keys, counter, levels, drawn)
     else:
         count = math.prod(shape)
         levels = rng.counter_noise_levels(keys, counter, count)[:, :count].reshape(E, *shape)
     factor = rng.noise_factor(scale, E, keys.device).view(E, *[1] * len(shape))
-    levels.erfinv_().mul_(factor)
+    flags = drawn.tolist()
+    first = 0
+    for e, on in enumerate([*flags, None]):
+        if e == E or on != flags[first]:
+            if flags[first]:
+                levels[first:e].erfinv_().mul_(factor[first:e])
+            else:
+                levels[first:e].zero_()
+            first = e
     return out if levels is out else out.copy_(levels)
 
 
-def check_noise(network, noise: torch.Tensor | None, x: torch.Tensor) -> None:
-    """Recurrent noise for inputs x (E, B, T, N_in): None, or finite (E, B, T, N) in the
-    network's dtype and device."""
+def check_noise(network, noise: torch.Tensor | None, x: torch.Tensor, *, finite=True) -> None:
+    """Recurrent noise for inputs x (E, B, T, N_in): None, or (E, B, T, N) in the
+    network's dtype and device, and finite if ``finite`` (loops over noise that
+    :func:`sample_noise` drew skip that pass over tens of MB: it is finite by construction)."""
     if noise is not None:
         shape = (*x.shape[:3], network.hidden_size)
-        options = {"dtype": network.dtype, "device": network.device, "finite": True}
+        options = {"dtype": network.dtype, "device": network.device, "finite": finite}
         check_tensor("noise", noise, shape, axes="(E, B, T, N)", **options)

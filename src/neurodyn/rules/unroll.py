@@ -90,10 +90,11 @@ def unroll(
     product per step (the input term apart, only on steps with inputs), each r_t written
     straight into the buffer, and the readout y_t^T = w^T r_t^T of each step while r_t is
     in cache. W_h is the network's effective W_eff; n_t the recurrent ``noise``
-    (E, B, T, N) of :meth:`LeakyRateNetwork.sample_noise`, if any."""
+    (E, B, T, N) of :meth:`LeakyRateNetwork.sample_noise`, if any (its shape is checked,
+    not its finiteness: non-finite noise makes its own member's loss non-finite)."""
     x = network.prepare_inputs(x)
     E, B, T, n_in = x.shape
-    check_noise(network, noise, x)
+    check_noise(network, noise, x, finite=False)
     recurrent = network.recurrent_weights(weights)
     if noise is not None:  # time-major: one contiguous block per step
         steps = noise.permute(2, 0, 1, 3)
