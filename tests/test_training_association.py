@@ -1,5 +1,6 @@
 """Storing associations: small sets are stored, impossible ones are not, idle members rest."""
 
+import pytest
 import torch
 
 from neurodyn.networks.binary import BinarySteeringNetwork
@@ -53,3 +54,20 @@ def test_a_member_with_fewer_patterns_rests_and_matches_its_run_alone():
     for name, tensor in alone.tensors().items():
         assert torch.equal(tensor[0], getattr(together, name)[0]), name
     assert float(storage.recall[0]) == float(storage_alone.recall[0])
+
+
+def test_a_recall_threshold_stores_what_perfect_recall_does_not():
+    """The conflicting set recalls at most half: stored at threshold 0.5 if it gets there,
+    never at 1; a threshold outside (0, 1] is refused."""
+    patterns, labels = conflicting_pair()
+    network = BinarySteeringNetwork(SIZE, SIZE, 10, ensemble_size=2)
+    options = {"epochs": 30, "streams": RandomStreams.from_seeds([0, 0])}
+    args = (network, network.init([0, 0]), SteeringRule(), patterns, labels, torch.tensor([16, 32]))
+    _, strict = train_until_stored(*args, **options)
+    _, lenient = train_until_stored(*args, threshold=0.5, **options)
+    assert strict.stored.tolist() == [True, False]
+    assert bool(lenient.stored[1]) == bool(strict.recall[1] >= 0.5)
+    assert 1 <= int(lenient.epoch[0]) <= int(strict.epoch[0])  # perfect recall is >= 0.5 too
+    for bad in (0.0, 1.5, float("nan")):
+        with pytest.raises(ValueError, match="threshold"):
+            train_until_stored(*args, threshold=bad, **options)

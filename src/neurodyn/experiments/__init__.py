@@ -93,6 +93,7 @@ def _load_all() -> None:
         rate_multitask,
         rate_neurogym,
         steering_capacity,
+        steering_capacity_protocols,
         steering_depth,
         steering_emnist,
         steering_equilibration,

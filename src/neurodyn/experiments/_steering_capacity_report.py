@@ -35,9 +35,11 @@ def summary(result: dict) -> str:
         error = "" if fit["standard_error"] is None else f" +- {fit['standard_error']:.3f}"
         paper = PAPER["slopes"].get(depth)
         exponent = "-" if fit["exponent"] is None else f"{fit['exponent']:.2f}"
+        total = fit.get("total_slope")  # absent from results of older versions
+        per_neuron = "" if total is None else f", per neuron of L H {total:.3f}"
         lines.append(
             f"L={depth}: slope dP_max/dH = {fit['slope']:.3f}{error} (log-log exponent "
-            f"{exponent})" + ("" if paper is None else f"   [thesis: {paper}]")
+            f"{exponent}{per_neuron})" + ("" if paper is None else f"   [thesis: {paper}]")
         )
     lines.append(f"[{PAPER['note']}]")
     return "\n".join(lines)

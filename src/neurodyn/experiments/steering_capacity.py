@@ -4,9 +4,10 @@ The thesis (Scardecchia 2025, arXiv 2510.11984) reports that depth raises the ca
 scaling, "slope 0.38 for L = 2 to 0.86 for L = 7"; its protocol is not available (spec
 ``steering.md`` 4.3: not in the authors' code). We implement the spec's inferred protocol:
 
-* **task**: P random +-1 patterns of N = ``input_ratio`` x H bits, each with a uniformly
-  random label among C = 10 classes (:func:`neurodyn.tasks.patterns.random_associations`);
-  a seed fixes the patterns (shared by all depths at a width) and the initial weights;
+* **task**: P random +-1 patterns of N = ``input_ratio`` x H bits (or a fixed N,
+  ``fixed_input_size``), each with a uniformly random label among C = 10 classes
+  (:func:`neurodyn.tasks.patterns.random_associations`); a seed fixes the patterns
+  (shared by all depths at a width) and the initial weights;
 * **network**: L layers of width H as in spec 1.4 and ``steering-depth``: input skips to
   every layer (lambda_x = 5), J_D = 0.5, ferromagnetic links lambda = 1 between layers
   (the authors' ``baseline_multi_layer.yaml`` values), feedback skips 0.9 and learned
@@ -16,8 +17,9 @@ scaling, "slope 0.38 for L = 2 to 0.86 for L = 7"; its protocol is not available
   B = 16); L warm-up sweeps, then ``clamped_sweeps`` clamped and as many free sweeps, and
   evaluation with L + ``clamped_sweeps`` sweeps (so every depth gets the same clamped
   budget; our choice);
-* **stored**: all P associations classified correctly by the free relaxation after some
-  epoch within the budget of ``epochs`` (:mod:`neurodyn.training.association`);
+* **stored**: all P associations (or the fraction ``recall_threshold``) classified
+  correctly by the free relaxation after some epoch within the budget of ``epochs``
+  (:mod:`neurodyn.training.association`);
 * **P_max(H, L)** per seed: the largest stored P, found by a (k+1)-section search
   (:func:`neurodyn.analysis.capacity.search_capacity`, k = ``candidates``; k = 1 is
   bisection) between 0 and an untested ceiling ``load_ceiling`` x H, to a resolution of
@@ -27,8 +29,9 @@ scaling, "slope 0.38 for L = 2 to 0.86 for L = 7"; its protocol is not available
   their epoch is over;
 * **report**: per depth, the least-squares slope of P_max against H, its standard error
   over seeds and the log-log exponent (:func:`neurodyn.analysis.capacity.capacity_slope`),
-  next to the thesis's 0.38 (L = 2) and 0.86 (L = 7). Whether the thesis's slope is in
-  patterns per hidden unit, as here, is unverified.
+  and the slope per neuron of the whole network, dP_max / d(L H) = slope / L, next to the
+  thesis's 0.38 (L = 2) and 0.86 (L = 7). Whether the thesis's slope is in patterns per
+  hidden unit, as here, is unverified (``steering-capacity-protocols`` tries the others).
 
 Defaults (our choices where the thesis is silent): H in {100, 200, 400, 800} (the spec
 proposes up to 1600), L = 1 ... 7, seeds {0, 1, 2} (P_max and slope per seed; the spec's
@@ -88,6 +91,9 @@ class SteeringCapacityConfig(SteeringRuleFields):
         unique=True,
     )
     input_ratio: float = option(1.0, "N / H, input bits per hidden unit", above=0.0)
+    fixed_input_size: int = option(
+        0, "N for every H (0: N = input_ratio x H, growing with H)", minimum=0
+    )
     num_classes: int = option(
         10, "C, classes of the uniformly random labels (readout units)", minimum=2
     )
@@ -108,8 +114,14 @@ class SteeringCapacityConfig(SteeringRuleFields):
     )
     epochs: int = option(
         100,
-        "epoch budget: P is stored if all P associations are recalled after some epoch",
+        "epoch budget: P is stored if its associations are recalled after some epoch",
         minimum=1,
+    )
+    recall_threshold: float = option(
+        1.0,
+        "fraction of the P associations to recall for P to count as stored (1: all)",
+        above=0.0,
+        maximum=1.0,
     )
     candidates: int = option(
         3, "k, pattern counts tested per search round (1: bisection)", minimum=1
@@ -138,7 +150,7 @@ class SteeringCapacityConfig(SteeringRuleFields):
             raise ValueError(f"config field 'input_ratio' x H gives no input bit at H = {width}")
 
     def input_size(self, width: int) -> int:
-        return round(self.input_ratio * width)
+        return self.fixed_input_size or round(self.input_ratio * width)
 
     def ceiling(self, width: int) -> int:
         """The untested upper end of the search: assumed not stored."""
@@ -164,11 +176,17 @@ def build(
     return network, rule
 
 
-def _search(
-    config: SteeringCapacityConfig, depth: int, width: int, stages: Stages, bar: tqdm
+def search(
+    config: SteeringCapacityConfig,
+    depth: int,
+    width: int,
+    stages: Stages,
+    bar: tqdm,
+    prefix: str = "",
 ) -> dict:
-    """P_max per seed at (H, L), resumed from the stage's last checkpointed round."""
-    name = f"L{depth}-H{width}"
+    """P_max per seed at (H, L), resumed from the stage's last checkpointed round; the
+    stage is named ``prefix`` + "L{depth}-H{width}"."""
+    name = f"{prefix}L{depth}-H{width}"
     if stages.done(name):
         return stages.values(name)
     saved = stages.state["stages"].get(name, {}).get("values")
@@ -207,6 +225,7 @@ def _search(
             streams=RandomStreams.from_seeds(member_seeds, network.device),
             batch_size=config.batch_size,
             eval_sweeps=depth + config.clamped_sweeps,
+            threshold=config.recall_threshold,
             progress=bar,
         )
         values["rounds"].append(
@@ -245,7 +264,7 @@ def run(config: SteeringCapacityConfig, folder: RunFolder, progress: bool = True
     searches = []
     for depth in config.depths:
         for width in config.widths:
-            searches.append(_search(config, depth, width, stages, bar))
+            searches.append(search(config, depth, width, stages, bar))
             folder.write_metrics(
                 [
                     {"depth": s["depth"], "width": s["width"], "round": k + 1} | test
@@ -281,6 +300,8 @@ def summarise(config: SteeringCapacityConfig, searches: list[dict]) -> dict:
         }
         if len(mine) > 1:
             slopes[str(depth)] = capacity_slope(capacities[str(depth)]["widths"], per_seed)
+            # P_max per neuron of all L layers: dP_max / d(L H)
+            slopes[str(depth)]["total_slope"] = slopes[str(depth)]["slope"] / depth
     return {
         "experiment": "steering-capacity",
         "config": to_dict(config),

@@ -7,7 +7,8 @@ of B drawn in a fresh random order every epoch from the member's ``"data"`` stre
 last incomplete batch dropped, as in :func:`neurodyn.training.train_epoch`). After each
 epoch the free relaxation from zero (no feedback, no label, ``eval_sweeps`` sweeps, spec
 2.4) classifies every association; a member **stores** its set from the first epoch at
-which all of its ``counts[e]`` associations are classified correctly. Training stops when
+which all of its ``counts[e]`` associations are classified correctly (or, with
+``threshold`` < 1, at least that fraction of them). Training stops when
 every member stores its set, or after ``epochs`` epochs.
 
 Members with different counts share one batched computation: an epoch runs as many steps
@@ -29,6 +30,7 @@ from tqdm.auto import tqdm
 from neurodyn.checks import (
     check_finite,
     check_positive_int,
+    check_real,
     check_shape,
     check_tensor,
     describe,
@@ -130,9 +132,11 @@ def train_until_stored(
     streams: RandomStreams,
     batch_size: int = 16,
     eval_sweeps: int = 5,
+    threshold: float = 1.0,
     progress: tqdm | None = None,
 ) -> tuple[SteeringWeights, Storage]:
-    """Train member e on its first ``counts[e]`` associations until all members store theirs.
+    """Train member e on its first ``counts[e]`` associations until all members store theirs
+    (recall at least ``threshold``, in (0, 1]; 1: every association).
 
     ``patterns`` (E, P, N) and ``labels`` (E, P) hold at least max(counts) associations per
     member; every count must be at least ``batch_size``. The given weights are not
@@ -143,6 +147,8 @@ def train_until_stored(
     check_positive_int("epochs", epochs)
     check_positive_int("batch_size", batch_size)
     check_positive_int("eval_sweeps", eval_sweeps, minimum=0)
+    if check_real("threshold", threshold) <= 0 or threshold > 1:
+        raise ValueError(f"threshold must lie in (0, 1], got {threshold!r}")
     network.check_weights(weights)
     RandomStreams.check(streams, E)
     check_tensor("patterns", patterns, (E, None, network.input_size), axes="(E, P, N)")
@@ -192,7 +198,7 @@ def train_until_stored(
             generators=streams.evaluation,
         ).cpu()
         best = torch.maximum(best, recall)
-        newly = (recall == 1.0) & ~stored
+        newly = (recall >= threshold) & ~stored
         first[newly] = epoch
         stored |= newly
         if progress is not None:
