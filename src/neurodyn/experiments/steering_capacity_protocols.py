@@ -168,9 +168,10 @@ def plot(folder: RunFolder) -> None:
             values = np.array([f[key] for f in fits])
             ax.errorbar(depths, values, yerr=errors / scale, fmt="o-", color=color, label=label)
     thesis = [(int(d), v) for d, v in PAPER["slopes"].items()]
-    for ax, ylabel in zip(axes, ("dP_max / dH", "dP_max / d(L H)"), strict=True):
+    titles = ("per hidden unit of one layer", "per neuron of all L layers")
+    for ax, ylabel, title in zip(axes, ("dP_max / dH", "dP_max / d(L H)"), titles, strict=True):
         ax.plot(*zip(*thesis, strict=True), "k*", markersize=14, label="thesis")
-        ax.set(xlabel="depth L", ylabel=ylabel, yscale="log")
+        ax.set(xlabel="depth L", ylabel=ylabel, yscale="log", title=f"capacity slope {title}")
     axes[0].legend(fontsize=8)
     fig.tight_layout()
     folder.save_figure(fig, "capacity_protocols.png")
@@ -200,8 +201,8 @@ register(
         tiny=tiny,
         defaults={
             "widths": (24, 32, 48, 64),
-            "depths": (2, 4, 7),
-            "load_ceiling": 8.0,
+            "depths": (2, 7),
+            "load_ceiling": 10.0,
             "resolution": 0.05,
         },
     )
