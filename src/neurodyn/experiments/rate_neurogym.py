@@ -10,14 +10,29 @@ with loss weights per trial period: the response periods weigh ``decision_weight
 accuracy neurogym scores: the environment's own ``performance`` of each fresh trial under
 the network's actions (chance: 1 / number of choices). Reinforcement-learning environments
 (bandits, two-step, wagering, economic choice, any without a ground truth) are refused.
+
+The network's time constant ``tau`` (ms) sets its leak per environment (spec
+``rate-rnn-eprop-lyapunov.md`` 2.3, Liu, Zhang & Liu):
+
+    h_t = alpha h_{t-1} + (1 - alpha) (W_h f(h_{t-1}) + W_x x_t),    alpha = 1 - dt / tau,
+
+dt the environment's step. The default (0) is tau = dt, alpha = 0, the paper's setting:
+memory over a delay then comes from the recurrence alone. Yang & Wang (2020) use tau =
+100 ms at dt = 20 ms (alpha = 0.8); tau = 500 ms gives alpha = 0.8 at neurogym's usual dt
+= 100 ms and 0.98 at PulseDecisionMaking's 10 ms, the setting that takes
+PerceptualDecisionMakingDelayResponse and PulseDecisionMaking off their plateau
+(docs/rate-rnn.md). ``env_options`` ("key=value", the value JSON) are passed to every
+environment's constructor (``dim_ring=4``: DelayMatchCategory's default ring of 2 units
+shows cos(theta) only, so the category, the sign of sin(theta), is not in its input).
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import ClassVar
 
-from neurodyn.config import option
+from neurodyn.config import from_dict, option
 from neurodyn.experiments import Experiment, MemberAxes, register
 from neurodyn.experiments.rate_gain import (
     AXES,
@@ -59,6 +74,18 @@ class RateNeurogymConfig(RateGainConfig):
         unbounded=True,  # checked against each environment's periods
         allow_empty=True,
     )
+    tau: float = option(
+        0.0,
+        "network time constant in ms, alpha = 1 - dt / tau per environment (0: tau = dt, "
+        "alpha = 0)",
+        minimum=0.0,
+    )
+    env_options: tuple[str, ...] = option(
+        (),
+        "key=value entries (value JSON) passed to every environment's constructor",
+        unbounded=True,  # checked by building each environment
+        allow_empty=True,
+    )
     experiment: ClassVar[str] = "rate-neurogym"
 
     def __post_init__(self) -> None:
@@ -82,18 +109,45 @@ class RateNeurogymConfig(RateGainConfig):
                 ) from None
         return weights
 
+    def environment_options(self) -> dict:
+        """``env_options`` as {keyword: value}, each value parsed as JSON."""
+        options = {}
+        for entry in self.env_options:
+            name, sep, value = entry.partition("=")
+            try:
+                if not sep or not name.strip():
+                    raise ValueError
+                options[name.strip()] = json.loads(value)
+            except ValueError:
+                raise ValueError(
+                    f"config field 'env_options' takes key=value entries with a JSON value "
+                    f"(dim_ring=4), got {entry!r}"
+                ) from None
+        return options
+
     def task(self, name: str) -> NeurogymTask:
-        """The environment ``name`` with this config's loss weights."""
-        return NeurogymTask(
-            name, decision_weight=self.decision_weight, period_weights=self.weights()
-        )
+        """The environment ``name`` built with ``env_options``, with this config's loss
+        weights and time constant ``tau`` (0: the environment's dt)."""
+        try:
+            return NeurogymTask(
+                name,
+                env_kwargs=self.environment_options(),
+                tau=self.tau or None,
+                decision_weight=self.decision_weight,
+                period_weights=self.weights(),
+            )
+        except TypeError as error:  # neurogym's constructor refusing a keyword
+            raise ValueError(
+                f"config field 'env_options': {name} does not take {self.env_options}: {error}"
+            ) from error
 
 
 def summary(result: dict) -> str:
     """``rate-gain``'s summary, then every environment's chance level."""
     lines = [gain_summary(result), "chance (1 / answers a trial can have):"]
-    for name in result["config"]["tasks"]:
-        choices = NeurogymTask(name).choices
+    config = from_dict(RateNeurogymConfig, result["config"])
+    for name in config.tasks:
+        choices = config.task(name).choices
         level = f"chance {1 / choices:.3f}" if choices > 1 else "a timed response, no chance level"
         lines.append(f"  {name}: {choices} answer(s), {level}")
     return "\n".join(lines)

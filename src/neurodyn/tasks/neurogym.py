@@ -147,8 +147,9 @@ def stack_trials(trials: list[Trial], lead: tuple[int, ...], input_size: int) ->
 @dataclass(frozen=True)
 class NeurogymTask(TrialSampling):
     """Trials of the neurogym environment ``env_id`` built with ``env_kwargs``; ``tau``
-    is the network's time constant in the environment's ms (default: its dt, so
-    alpha = 0, the setting of Yang & Wang 2020 and of the paper). ``decision_weight``
+    is the network's time constant in the environment's ms, alpha = 1 - dt / tau (default:
+    its dt, so alpha = 0, the paper's setting; Yang & Wang 2020 use tau = 100 ms at dt =
+    20 ms, alpha = 0.8). ``decision_weight``
     weights the response periods' steps and ``period_weights`` {period: weight} any
     period's, the rest weigh 1 (module docstring). ``variant`` picks one sub-environment of
     an environment neurogym schedules from several (:func:`make_environments`)."""
@@ -179,7 +180,10 @@ class NeurogymTask(TrialSampling):
             raise ValueError(f"{self.env_id} observations must be vectors")
         if self.tau is None:
             object.__setattr__(self, "tau", self.dt)
-        self.check_time_constant()
+        try:
+            self.check_time_constant()
+        except ValueError as error:
+            raise ValueError(f"{self.env_id}: {error}") from None
         check_real("decision_weight", self.decision_weight, minimum=0.0)
         check_period_weights(self.period_weights, list(self.periods), self.env_id)
 
