@@ -55,6 +55,20 @@ def test_the_numba_path_gives_the_numbers_of_counter_noise(shape):
         torch.testing.assert_close(steps, expected, rtol=0, atol=0)
 
 
+def test_members_without_noise_get_zeros_and_the_others_their_own_numbers():
+    """One hashing pass over all members, runs of drawn members in any order: a drawn
+    member's rows are its counter_noise, an undrawn member's are zero (the buffer held
+    garbage), in a time-major layout too."""
+    keys = rng.member_keys(list(range(6)), "task")
+    scale = torch.tensor([0.0, 0.5, 1.0, 0.0, 0.0, 2.0])
+    expected = rng.counter_noise(keys, 3, (4, 5, 7), scale=scale)
+    expected[scale == 0] = 0
+    steps = torch.full((5, 6, 4, 7), math.nan).permute(1, 2, 0, 3)
+    assert rate_noise._member_noise(keys, 3, scale, steps) is steps
+    torch.testing.assert_close(steps, expected, rtol=0, atol=0)
+    assert rate_noise._member_noise(keys, 3, torch.zeros(6), steps) is None
+
+
 def test_every_bit_pattern_gives_a_finite_normal_number_inside_the_tails():
     """All 2^23 values of the low bits (and high bits ignored): finite, symmetric about 0,
     increasing, the extremes at +-5.29 (u = 2^-24); 24 bits rounded the largest to 1 and
