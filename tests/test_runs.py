@@ -174,3 +174,21 @@ def test_resume_extends_but_never_shrinks(tmp_path):
     assert json.loads((tmp_path / "run" / "config.json").read_text())["epochs"] == 4
     longer.write_result({})  # config.json follows at the first write
     assert json.loads((tmp_path / "run" / "config.json").read_text())["epochs"] == 6
+
+
+def test_a_run_resumes_across_a_field_added_after_it_started(tmp_path):
+    """A field the stored config lacks is ignored at its default (comparison, checkpoint
+    hash, config.json), and refused at any other value."""
+    old = RunFolder(tmp_path / "run", {"epochs": 4, "x": 1})
+    old.save_checkpoint({"w": torch.ones(2)}, {"step": 3})
+    defaults = {"epochs": 10, "x": 0, "added": 0.5}
+    new = {"epochs": 4, "x": 1, "added": 0.5}
+    resumed = RunFolder(tmp_path / "run", new, resume=True, defaults=defaults)
+    tensors, state = resumed.load_checkpoint()
+    assert state == {"step": 3} and torch.equal(tensors["w"], torch.ones(2))
+    resumed.write_result({})
+    assert json.loads((tmp_path / "run" / "config.json").read_text()) == {"epochs": 4, "x": 1}
+    with pytest.raises(ValueError, match=r"config differs in \['added'\]"):
+        RunFolder(tmp_path / "run", new | {"added": 0.7}, resume=True, defaults=defaults)
+    with pytest.raises(ValueError, match=r"config differs in \['added'\]"):
+        RunFolder(tmp_path / "run", new, resume=True)  # no defaults: a change like any other

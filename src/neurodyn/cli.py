@@ -227,6 +227,7 @@ def _run(name: str, argv: list[str]) -> int:
         resume=args.resume,
         overwrite=args.overwrite,
         experiment=name,
+        defaults=to_dict(experiment.config()),
     )
     print(f"neurodyn run {name} -> {printable(str(folder.path))}")
     print(json.dumps(to_dict(config), indent=1))
@@ -250,7 +251,12 @@ def _reproduce_all(args: argparse.Namespace) -> int:
         config = experiment.quick() if args.quick else experiment.make_config()
         resume = args.resume and RunFolder.holds_run(root / name)  # else start it
         folder = RunFolder(
-            root / name, to_dict(config), resume=resume, overwrite=not args.resume, experiment=name
+            root / name,
+            to_dict(config),
+            resume=resume,
+            overwrite=not args.resume,
+            experiment=name,
+            defaults=to_dict(experiment.config()),
         )
         print(f"\n== {name}: {experiment.description}\n   run folder: {folder.path}")
         with run_settings(args.deterministic):

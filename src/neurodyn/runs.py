@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import errno
 import io
 import json
 import os
@@ -45,17 +44,20 @@ from safetensors.torch import save as save_safetensors
 import neurodyn
 from neurodyn.files import atomic_write, config_hash, read_json_object, read_safetensors, write_json
 from neurodyn.precision import matmul_precision
-
-MARKER = "neurodyn-run.json"
-CONFIG = "config.json"
-RESULT = "result.json"
-METRICS = "metrics.csv"
-CHECKPOINT = "checkpoint.safetensors"
-STATE_KEY = "__state__"  # the checkpoint tensor holding its JSON state
-ARRAYS = "arrays.safetensors"
-FIGURES = "figures"
-RUN_FILES = (MARKER, CONFIG, RESULT, METRICS, ARRAYS, CHECKPOINT)
-
+from neurodyn.run_files import (
+    ARRAYS,
+    CHECKPOINT,
+    CONFIG,
+    FIGURES,
+    MARKER,
+    METRICS,
+    RESULT,
+    STATE_KEY,
+    check_creatable,
+    foreign,
+    is_temporary,
+    listing,
+)
 
 # Float32 matmul precisions from the weakest ("mixed": PyTorch's settings disagree).
 PRECISIONS = ("mixed", "medium", "high", "highest")
@@ -67,47 +69,6 @@ def _settings() -> dict:
         "float32_matmul_precision": matmul_precision(),
         "deterministic": torch.are_deterministic_algorithms_enabled(),
     }
-
-
-def _is_temporary(name: str) -> bool:
-    """A leftover of :func:`atomic_write` (``.NAME.XXXX.tmp``) of a run file or figure."""
-    if not (name.startswith(".") and name.endswith(".tmp")):
-        return False
-    return ".png." in name or any(name.startswith(f".{known}.") for known in RUN_FILES)
-
-
-def _foreign(folder: Path) -> list[str]:
-    """The entries of ``folder`` that a run does not write (``--overwrite`` refuses them)."""
-    strangers = []
-    for entry in sorted(folder.iterdir()):
-        if entry.is_symlink():
-            strangers.append(entry.name)
-        elif entry.name == FIGURES and entry.is_dir():
-            strangers += [
-                f"{FIGURES}/{figure.name}"
-                for figure in sorted(entry.iterdir())
-                if figure.is_symlink()
-                or not figure.is_file()
-                or not (figure.suffix == ".png" or _is_temporary(figure.name))
-            ]
-        elif not entry.is_file() or not (entry.name in RUN_FILES or _is_temporary(entry.name)):
-            strangers.append(entry.name)
-    return strangers
-
-
-def _check_creatable(path: Path) -> None:
-    """``path`` can be written: its nearest existing ancestor is a writable folder."""
-    probe = path
-    while not probe.exists() and probe.parent != probe:
-        probe = probe.parent
-    if not probe.is_dir():
-        raise NotADirectoryError(errno.ENOTDIR, "not a folder, cannot hold one", str(probe))
-    if not os.access(probe, os.W_OK | os.X_OK):
-        raise PermissionError(errno.EACCES, "cannot write the run folder there", str(probe))
-
-
-def _listing(names: list[str]) -> str:
-    return ", ".join(names[:5]) + (", ..." if len(names) > 5 else "")
 
 
 def _shorter(stored: dict, config: dict, fields: Sequence[str]) -> list[str]:
@@ -126,6 +87,10 @@ class RunFolder:
     first write, so a run that fails before it keeps the old one. Otherwise ``path``
     must be absent or empty, so that no result is silently replaced. ``experiment`` is
     the registered name stored in the marker (``neurodyn show`` and ``plot`` read it).
+    ``defaults``: the config class's default values; on resume, a field that the stored
+    ``config.json`` lacks (added to the experiment after the run started) and that is at
+    its default is left out of the comparison, the checkpoint's hash and ``config.json``:
+    the run computed what that default does, so it resumes across the upgrade.
     """
 
     def __init__(
@@ -137,13 +102,15 @@ class RunFolder:
         overwrite: bool = False,
         extendable: tuple[str, ...] = ("epochs",),
         experiment: str | None = None,
+        defaults: dict | None = None,
     ):
         self._setup(Path(path), config, tuple(extendable), experiment)
+        self._defaults = defaults or {}
         if resume and overwrite:
             raise ValueError("--resume and --overwrite exclude each other: choose one")
         if self.path.exists() and not self.path.is_dir():
             raise FileExistsError(f"{self.path} is a file, not a run folder; choose another --out")
-        _check_creatable(self.path)
+        check_creatable(self.path)
         if not self.path.exists() or not any(self.path.iterdir()):
             if resume:
                 raise FileNotFoundError(
@@ -151,11 +118,11 @@ class RunFolder:
                     "drop --resume to start one)"
                 )
             return
-        strangers = _foreign(self.path)
+        strangers = foreign(self.path)
         if not (self.path / MARKER).is_file():
             raise FileExistsError(
                 f"{self.path} is not a neurodyn run folder (it has no {MARKER} and holds "
-                f"{_listing(strangers or sorted(p.name for p in self.path.iterdir()))}); "
+                f"{listing(strangers or sorted(p.name for p in self.path.iterdir()))}); "
                 f"{'--overwrite deletes only run folders; ' if overwrite else ''}"
                 "choose another --out"
             )
@@ -178,7 +145,7 @@ class RunFolder:
         if strangers:
             raise FileExistsError(
                 f"{self.path} holds files that a neurodyn run does not write "
-                f"({_listing(strangers)}); "
+                f"({listing(strangers)}); "
                 f"refusing to {action}: move them away or choose another --out"
             )
 
@@ -189,6 +156,14 @@ class RunFolder:
                 f"cannot resume {self.path}: it holds a run of {previous!r}, "
                 f"not {self.experiment!r}"
             )
+        added = [
+            k
+            for k, v in self.config.items()
+            if k not in stored and k in self._defaults and v == self._defaults[k]
+        ]
+        if added:  # fields newer than the run, at the value the run computed with
+            kept = {k: v for k, v in self.config.items() if k not in added}
+            self._setup(self.path, kept, self.extendable, self.experiment)
         config = self.config
         changed = sorted(
             k
@@ -244,7 +219,7 @@ class RunFolder:
         if self._ready:
             return
         if self._clear:
-            self._refuse_strangers(_foreign(self.path), "overwrite it")
+            self._refuse_strangers(foreign(self.path), "overwrite it")
             self._delete_run_files()
         created = []
         probe = self.path
@@ -258,7 +233,7 @@ class RunFolder:
             if (self.path / FIGURES).is_dir():
                 leftovers += (self.path / FIGURES).iterdir()
             for leftover in leftovers:
-                if leftover.is_file() and _is_temporary(leftover.name):
+                if leftover.is_file() and is_temporary(leftover.name):
                     leftover.unlink()
             if fresh:
                 marker = {"experiment": self.experiment, "neurodyn": neurodyn.__version__}
