@@ -46,6 +46,11 @@ from neurodyn.runs import RunFolder
 BASE = "base"
 
 
+def _capacity_fields(config: SteeringCapacityConfig) -> dict:
+    """The ``steering-capacity`` fields of ``config`` (of either config class)."""
+    return {f.name: getattr(config, f.name) for f in fields(SteeringCapacityConfig)}
+
+
 @dataclass(frozen=True)
 class SteeringCapacityProtocolsConfig(SteeringCapacityConfig):
     """The ``steering-capacity`` fields (the base protocol), then the alternatives, each a
@@ -75,8 +80,7 @@ class SteeringCapacityProtocolsConfig(SteeringCapacityConfig):
     )
 
     def base(self) -> SteeringCapacityConfig:
-        names = [f.name for f in fields(SteeringCapacityConfig)]
-        return SteeringCapacityConfig(**{name: getattr(self, name) for name in names})
+        return SteeringCapacityConfig(**_capacity_fields(self))
 
     def variants(self) -> dict[str, SteeringCapacityConfig]:
         """{label: the base with one field changed}, the base first."""
@@ -179,10 +183,8 @@ def plot(folder: RunFolder) -> None:
 
 def tiny() -> SteeringCapacityProtocolsConfig:
     """Seconds: ``steering-capacity``'s tiny grid with one variant of each kind."""
-    base = capacity_tiny()
-    names = [f.name for f in fields(SteeringCapacityConfig)]
     return SteeringCapacityProtocolsConfig(
-        **{name: getattr(base, name) for name in names},
+        **_capacity_fields(capacity_tiny()),
         recall_thresholds=(0.9,),
         fixed_input_sizes=(20,),
         epoch_budgets=(2,),
