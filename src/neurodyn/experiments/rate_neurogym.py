@@ -98,32 +98,12 @@ class RateNeurogymConfig(RateGainConfig):
 
     def weights(self) -> dict[str, float]:
         """``period_weights`` as {period: weight}."""
-        weights = {}
-        for entry in self.period_weights:
-            name, _, value = entry.partition("=")
-            try:
-                weights[name.strip()] = float(value)
-            except ValueError:
-                raise ValueError(
-                    f"config field 'period_weights' takes period=weight entries, got {entry!r}"
-                ) from None
-        return weights
+        return _entries("period_weights", self.period_weights, float, "period=weight")
 
     def environment_options(self) -> dict:
         """``env_options`` as {keyword: value}, each value parsed as JSON."""
-        options = {}
-        for entry in self.env_options:
-            name, sep, value = entry.partition("=")
-            try:
-                if not sep or not name.strip():
-                    raise ValueError
-                options[name.strip()] = json.loads(value)
-            except ValueError:
-                raise ValueError(
-                    f"config field 'env_options' takes key=value entries with a JSON value "
-                    f"(dim_ring=4), got {entry!r}"
-                ) from None
-        return options
+        example = " with a JSON value (dim_ring=4)"
+        return _entries("env_options", self.env_options, json.loads, "key=value", example)
 
     def task(self, name: str) -> NeurogymTask:
         """The environment ``name`` built with ``env_options``, with this config's loss
@@ -140,6 +120,22 @@ class RateNeurogymConfig(RateGainConfig):
             raise ValueError(
                 f"config field 'env_options': {name} does not take {self.env_options}: {error}"
             ) from error
+
+
+def _entries(field: str, entries, convert, form: str, example: str = "") -> dict:
+    """``entries`` "name=value" as {name: convert(value)}; a clear error for a bad one."""
+    parsed = {}
+    for entry in entries:
+        name, sep, value = entry.partition("=")
+        try:
+            if not sep or not name.strip():
+                raise ValueError
+            parsed[name.strip()] = convert(value)
+        except ValueError:
+            raise ValueError(
+                f"config field '{field}' takes {form} entries{example}, got {entry!r}"
+            ) from None
+    return parsed
 
 
 def summary(result: dict) -> str:
