@@ -14,7 +14,9 @@ do the same arithmetic. The two sides alternate in ``--rounds`` rounds (the ense
 Prints the ratio of member-iterations per second, ensemble over loop (target >= 10), with
 the range of the rounds' own ratios, and checks that both found the same thing: the final
 q of every candidate (500 iterations leave most far above the 1e-8 a point needs to be
-kept, so the kept points are few).
+kept, so the kept points are few). Last, the time of the ensemble's two batched products
+of a step alone (f(h) W' and r W'^T, ``--iterations`` times): the speed-up the ensemble
+would reach were all its other passes free, a ceiling set by the machine's matmul speed.
 """
 
 from __future__ import annotations
@@ -116,9 +118,14 @@ def main() -> None:
         f"{float(found.candidate_q.median()):.1e}; largest |log10 q| difference between the "
         f"loop and the ensemble {gap:.1e}; points kept (q < 1e-8): {len(labels)} {kinds}"
     )
+    products = _products_time(network.recurrent_weights(weights), start, args.iterations)
     ratios = [a * args.rounds / t for a, t in zip(apart, together, strict=True)]
     print(f"  ensemble: {sum(together) / args.rounds:.2f} s per search of all members")
     print(f"  loop:     {sum(apart):.2f} s per search of all members, one at a time")
+    print(
+        f"  the ensemble's two batched products of each step alone: {products:.2f} s per "
+        f"search; were all else free, the speed-up would be {sum(apart) / products:.1f}"
+    )
     print(
         f"  speed-up (target >= 10): {sum(apart) * args.rounds / sum(together):.1f} "
         f"(rounds {min(ratios):.1f} ... {max(ratios):.1f})"
@@ -128,6 +135,19 @@ def main() -> None:
         f"{sum(apart) * args.rounds / sum(together):.1f}x one network at a time",
         ">= 10x",
     )
+
+
+def _products_time(recurrent: torch.Tensor, states: torch.Tensor, iterations: int) -> float:
+    """Seconds of ``iterations`` times the two (E, K, N) x (E, N, N) products of a step."""
+    recurrent = recurrent.detach()
+    rates, residual = torch.empty_like(states), torch.empty_like(states)
+    begin = time.perf_counter()
+    for _ in range(iterations):
+        torch.bmm(states, recurrent, out=rates)
+        torch.bmm(rates, recurrent.mT, out=residual)
+    if states.device.type == "cuda":
+        torch.cuda.synchronize(states.device)
+    return time.perf_counter() - begin
 
 
 if __name__ == "__main__":

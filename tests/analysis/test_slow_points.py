@@ -268,8 +268,8 @@ def test_bad_arguments_are_refused_with_clear_errors():
 
 
 def test_the_analytic_gradient_of_q_follows_the_autograd_one():
-    """The rate network's transpose_product against reverse-mode autograd of its step:
-    the same descent, to rounding."""
+    """The rate network's speed_gradient against reverse-mode autograd of its step: the
+    same descent, to rounding."""
     net = LeakyRateNetwork(2, 8, 1, ensemble_size=2, gain=1.5, alpha=0.2, dtype=F64)
     weights = net.init([3, 4])
     start = torch.randn(2, 16, 8, dtype=F64, generator=torch.Generator().manual_seed(0))
@@ -283,5 +283,5 @@ def test_the_analytic_gradient_of_q_follows_the_autograd_one():
         )
         for kind in ("analytic", "autograd")
     ]
-    assert StepDynamics.of_network(net, weights).transpose_product is not None
+    assert StepDynamics.of_network(net, weights).speed_gradient is not None
     torch.testing.assert_close(runs[0].candidate_q, runs[1].candidate_q, rtol=1e-6, atol=1e-14)

@@ -96,15 +96,24 @@ def test_jacobian_product_equals_the_jacobian_times_the_vectors(activation):
 
 @pytest.mark.parametrize("activation", ["relu", "tanh"])
 @pytest.mark.parametrize("dale", [False, True])
-def test_jacobian_transpose_product_is_the_vector_jacobian_product(activation, dale):
+def test_speed_gradient_writes_the_residual_and_the_gradient_of_q(activation, dale):
+    """F(h) - h from the step, and (J - I)^T (F(h) - h) from the Jacobian and from
+    reverse-mode autograd of q = |F(h) - h|^2 / 2; the writer fills the given tensors and
+    is reusable."""
     net = LeakyRateNetwork(
-        1, 6, 1, ensemble_size=2, alpha=0.3, activation=activation, dale=dale, dtype=torch.float64
+        2, 6, 1, ensemble_size=2, alpha=0.3, activation=activation, dale=dale, dtype=torch.float64
     )
     weights = net.init([0, 1])
-    h, rows = torch.randn(2, 3, 6, dtype=torch.float64), torch.randn(2, 3, 6, dtype=torch.float64)
-    expected = (rows.unsqueeze(-2) @ net.jacobian(weights, h)).squeeze(-2)
-    torch.testing.assert_close(net.jacobian_transpose_product(weights, h, rows), expected)
-    x = torch.randn(2, 3, 1, dtype=torch.float64)
-    state = h.clone().requires_grad_(True)
-    (pulled,) = torch.autograd.grad(net.advance(weights, state, x), state, rows)
-    torch.testing.assert_close(net.jacobian_transpose_product(weights, h, rows), pulled)
+    x = torch.randn(2, 3, 2, dtype=torch.float64)
+    write = net.speed_gradient(weights, x)
+    for _ in range(2):
+        h = torch.randn(2, 3, 6, dtype=torch.float64)
+        residual, gradient = torch.full_like(h, float("nan")), torch.full_like(h, float("nan"))
+        write(h, residual, gradient)
+        expected = net.advance(weights, h, x) - h
+        torch.testing.assert_close(residual, expected)
+        jump = net.jacobian(weights, h) - torch.eye(6, dtype=torch.float64)
+        torch.testing.assert_close(gradient, (expected.unsqueeze(-2) @ jump).squeeze(-2))
+        state = h.clone().requires_grad_(True)
+        speed = 0.5 * (net.advance(weights, state, x) - state).square().sum()
+        torch.testing.assert_close(gradient, torch.autograd.grad(speed, state)[0])

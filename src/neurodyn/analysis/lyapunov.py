@@ -41,6 +41,7 @@ from neurodyn.precision import full_precision
 Step = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 Jacobian = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 JacobianProduct = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
+SpeedWriter = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], None]
 JACOBIANS = ("analytic", "autograd")
 QR_ROUTES = ("householder", "cholesky")
 
@@ -77,10 +78,11 @@ class StepDynamics:
 
     ``tangent`` uses ``jacobian_product(state, x_t, vectors)`` when given, else
     ``jacobian(state, x_t) @ vectors`` (a (*batch, N, N) matrix), else
-    :func:`autograd_tangent` of ``step``; ``transpose_product(state, x_t, rows)``, when
-    given, is the vector-Jacobian product u^T J for rows u (*batch, N) that fixed-point
-    searches use (:func:`~neurodyn.analysis.slow_points.find_fixed_points`; without it they
-    differentiate ``step`` by autograd). ``validate(state, inputs)``, when given, raises
+    :func:`autograd_tangent` of ``step``. ``speed_gradient(x)``, when given, returns the
+    writer ``write(h, residual, gradient)`` of F(h, x) - h and (J - I)^T (F(h, x) - h) for
+    a constant input x, into preallocated tensors, that fixed-point searches use
+    (:func:`~neurodyn.analysis.slow_points.find_fixed_points`; without it they call
+    ``step`` and differentiate it by autograd). ``validate(state, inputs)``, when given, raises
     a clear error for a state h_0 and inputs x_1 ... x_T that do not fit the dynamics;
     :func:`lyapunov_spectrum` calls it once before the first step.
     """
@@ -88,7 +90,7 @@ class StepDynamics:
     step: Step
     jacobian: Jacobian | None = None
     jacobian_product: JacobianProduct | None = None
-    transpose_product: JacobianProduct | None = None
+    speed_gradient: Callable[[torch.Tensor], SpeedWriter] | None = None
     validate: Callable[[torch.Tensor, torch.Tensor], None] | None = None
 
     def tangent(
@@ -130,13 +132,11 @@ class StepDynamics:
             return cls(step, validate=validate)
         if hasattr(network, "jacobian_product"):
             product = network.jacobian_product
-            transpose = getattr(network, "jacobian_transpose_product", None)
+            speed = getattr(network, "speed_gradient", None)
             return cls(
                 step,
                 jacobian_product=lambda h, _, vectors: product(weights, h, vectors),
-                transpose_product=None
-                if transpose is None
-                else lambda h, _, rows: transpose(weights, h, rows),
+                speed_gradient=None if speed is None else lambda x: speed(weights, x),
                 validate=validate,
             )
         if hasattr(network, "jacobian"):

@@ -130,10 +130,10 @@ def find_fixed_points(
 
     Args:
         dynamics: ``step(states, x)`` on states (E, K, N) and inputs (E, K, N_in), rows
-            independent, and optionally ``tangent`` (see
-            :class:`~neurodyn.analysis.lyapunov.StepDynamics`; ``of_network`` builds it
-            for a rate network, with its analytic Jacobian); without ``tangent`` the
-            Jacobians come from forward-mode autograd of ``step``.
+            independent, and optionally ``tangent`` and ``speed_gradient`` (see
+            :class:`~neurodyn.analysis.lyapunov.StepDynamics`; ``of_network`` builds both
+            for a rate network, analytic); without them the Jacobians come from
+            forward-mode and the gradients of q from reverse-mode autograd of ``step``.
         initial_states: candidates h_0 (E, K, N), finite, float32 or float64.
         inputs: the constant input x*, (E, N_in) or (N_in,) for all members, in the dtype
             and on the device of the states; ``None`` is zero input of ``input_size``
@@ -166,8 +166,9 @@ def find_fixed_points(
 
     Every step updates all candidates of all members with one ``torch.optim.Adam`` step
     (its displacement scaled per candidate by its step size, exact as Adam's step is
-    proportional to its learning rate). Gradients come from ``torch.autograd.grad``, so
-    parameters of the dynamics (network weights) gain no ``.grad``.
+    proportional to its learning rate). Gradients come from the dynamics'
+    ``speed_gradient`` or ``torch.autograd.grad``, so parameters of the dynamics (network
+    weights) gain no ``.grad``.
     """
     states, x = _check_states(dynamics, initial_states, inputs, input_size)
     max_iterations = check_positive_int("max_iterations", max_iterations, minimum=0)
@@ -252,39 +253,47 @@ def _check_states(dynamics, initial_states, inputs, input_size):
 
 def _descend(dynamics, initial, x, max_iterations, learning_rate, grow, shrink, stop_q):
     """Adam on all candidates at once, step sizes adapted per candidate; returns the final
-    states (E, K, N), their q (E, K) and the number of steps. The gradient of q is
-    (J - I)^T (F(h) - h): one vector-Jacobian product of the step, the dynamics' own
-    ``transpose_product`` where it has one, else autograd's."""
-    transpose = getattr(dynamics, "transpose_product", None) or _autograd_transpose(dynamics)
+    states (E, K, N), their q (E, K) and the number of steps. The residual F(h) - h and
+    the gradient of q, (J - I)^T (F(h) - h), come from the dynamics' ``speed_gradient``
+    where it has one, else from ``step`` and autograd. The loop allocates no (E, K, N)
+    tensor: fresh ones of that size come from the operating system page by page, which
+    doubled the time of an ensemble's search on CPU."""
+    speed = getattr(dynamics, "speed_gradient", None)
+    write = _autograd_speed(dynamics, x) if speed is None else speed(x)
     states = initial.detach().clone()
+    residual, before = torch.empty_like(states), torch.empty_like(states)
+    states.grad = torch.empty_like(states)
     optimizer = torch.optim.Adam([states], lr=1.0, fused=True)  # one kernel (CPU: torch 2.4)
     rate = torch.full_like(initial[..., 0], learning_rate)
-    previous = torch.full_like(rate, float("inf"))
+    q, previous, factor = torch.empty_like(rate), torch.full_like(rate, float("inf")), rate.clone()
     for iteration in range(max_iterations + 1):
         with torch.no_grad():  # the weights of the dynamics may require grad
-            residual = dynamics.step(states, x) - states  # a step may return its input
-            q = 0.5 * residual.square().sum(-1)
-            moving = ~(q < stop_q)  # NaN (a diverged candidate) keeps moving
-            if iteration == max_iterations or not bool(moving.any()):
+            write(states, residual, states.grad)
+            torch.linalg.vector_norm(residual, dim=-1, out=q).square_().mul_(0.5)
+            stopped = q < stop_q  # a NaN q (a diverged candidate) keeps moving
+            if iteration == max_iterations or bool(stopped.all()):
                 return states, q, iteration
-            states.grad = transpose(states, x, residual).sub_(residual)
-            factor = torch.full_like(q, shrink).masked_fill_(q < previous, grow)
-            rate = torch.where(moving, rate * factor, 0.0)
-            before = states.clone()
+            factor.fill_(shrink).masked_fill_(q < previous, grow)
+            rate.mul_(factor).masked_fill_(stopped, 0.0)
+            before.copy_(states)
             optimizer.step()
             torch.lerp(before, states, rate[..., None], out=states)
-        previous = q
+        q, previous = previous, q
 
 
-def _autograd_transpose(dynamics):
-    """u^T J of ``dynamics.step`` at (state, x) by reverse-mode autograd."""
+def _autograd_speed(dynamics, x):
+    """The writer of F(h, x) - h and (J - I)^T (F(h, x) - h) from ``dynamics.step`` and
+    its vector-Jacobian product by reverse-mode autograd."""
 
-    def transpose(state, x, rows):
+    def write(h, residual, gradient):
         with torch.enable_grad():
-            state = state.detach().requires_grad_(True)
-            return torch.autograd.grad(dynamics.step(state, x), state, rows)[0]
+            state = h.detach().requires_grad_(True)
+            image = dynamics.step(state, x)
+            torch.sub(image.detach(), h, out=residual)
+            (pulled,) = torch.autograd.grad(image, state, residual)
+        torch.sub(pulled, residual, out=gradient)
 
-    return transpose
+    return write
 
 
 def _inliers(points: torch.Tensor, initial: torch.Tensor, scale: float | None) -> torch.Tensor:

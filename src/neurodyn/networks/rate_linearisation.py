@@ -3,8 +3,8 @@
 For h_t = F(h_{t-1}) = alpha h_{t-1} + (1 - alpha) (f(h_{t-1}) W_eff + W_x x_t) in the
 stored layout (weights presynaptic x postsynaptic), the Jacobian J = dh_t / dh_{t-1} =
 alpha I + (1 - alpha) W_eff^T diag(f'(h)), as a matrix, as products J V with tangent
-vectors (Lyapunov spectra, gradient flossing) and as products u^T J with rows (fixed-point
-searches), the last two without forming J.
+vectors (Lyapunov spectra, gradient flossing) without forming J, and as the residual
+F(h) - h and the gradient (J - I)^T (F(h) - h) of a fixed-point search.
 """
 
 from __future__ import annotations
@@ -29,16 +29,29 @@ class RateLinearisation:
         eye = torch.eye(N, dtype=h.dtype, device=h.device)
         return self.alpha * eye + (1 - self.alpha) * coupled
 
-    def jacobian_transpose_product(
-        self, weights, h: torch.Tensor, rows: torch.Tensor
-    ) -> torch.Tensor:
-        """u^T J(h) for rows u (E, B, N) at h = h_{t-1} (E, B, N), without forming J: the
-        vector-Jacobian product alpha u + (1 - alpha) f'(h) * (u W_h^T) in the stored
-        layout, one batched product per member (the gradient of a fixed-point search's
-        q(h) = |F(h) - h|^2 / 2 is (J - I)^T (F(h) - h))."""
-        pulled = torch.bmm(rows, self.recurrent_weights(weights).mT)
-        pulled = self.rate_backward(pulled, self.rate(h), out=pulled)
-        return pulled.mul_(1 - self.alpha).add_(rows, alpha=self.alpha)
+    def speed_gradient(self, weights, x: torch.Tensor):
+        """The writer of a fixed-point search (Sussillo & Barak 2013) at the constant input
+        x (E, K, N_in): ``write(h, residual, gradient)`` puts F(h) - h and the gradient of
+        q(h) = |F(h) - h|^2 / 2, (J - I)^T (F(h) - h), into the two (E, K, N) tensors for
+        states h (E, K, N), and allocates nothing after its first call.
+
+        With W' = (1 - alpha) W_eff and c = (1 - alpha) W_x x, computed here once:
+        F(h) - h = f(h) W' + c - (1 - alpha) h and (J - I)^T u = f'(h) * (u W'^T) -
+        (1 - alpha) u in the stored layout: two batched products per member and four
+        elementwise passes, f'(h) read from the rates f(h) of the first product.
+        """
+        leak = 1 - self.alpha
+        recurrent = leak * self.recurrent_weights(weights).detach()
+        drive = leak * self.input_drive(weights, x).detach()
+        rates = torch.empty_like(drive)
+
+        def write(h: torch.Tensor, residual: torch.Tensor, gradient: torch.Tensor) -> None:
+            self.rate(h, out=rates)
+            torch.baddbmm(drive, rates, recurrent, out=residual).add_(h, alpha=-leak)
+            torch.bmm(residual, recurrent.mT, out=gradient)
+            self.rate_backward(gradient, rates, out=gradient).add_(residual, alpha=-leak)
+
+        return write
 
     def jacobian_product(self, weights, h: torch.Tensor, vectors: torch.Tensor) -> torch.Tensor:
         """J(h) @ vectors for h = h_{t-1} (E, B, N) and vectors (E, B, N, k), without forming J.
