@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The GPU checks of issue 22 on a machine with a CUDA GPU, in under 8 minutes: install
+# The GPU checks of issues 20 and 22 on a machine with a CUDA GPU, in under 8 minutes: install
 # neurodyn (scripts/install.sh; where that cannot reach a package index, the working tree
 # is used through PYTHONPATH), print nvidia-smi, run the `cuda` tests (tests/cuda: CUDA
 # against the CPU), then each GPU benchmark next to the same benchmark on this machine's
@@ -51,5 +51,6 @@ bench steering_evaluation 35 --repeats 1
 bench rate_ensemble 30 --iterations 1 --rounds 50
 bench free_energy_grid 30 --epochs 200 --probe-epochs 50
 bench lyapunov_spectrum 20 --steps 100
+bench fixed_points 40 --training 100 --iterations 200 --rounds 2  # issue 20's 10x
 cd ..
 echo "gpu-check: $((SECONDS - began)) s in all; outputs in $out/" | tee -a "$out/summary.txt"
