@@ -11,6 +11,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+import torch
+
 TOY = '''
 """A toy task, rate rule and experiment, registered from outside the package."""
 
@@ -136,3 +138,22 @@ def test_contract_tests_pick_up_a_new_task_rule_and_experiment(tmp_path):
         "test_tiny_run_plots_from_its_folder_and_resumes[toy-experiment]",
     ):
         assert any(expected in line for line in passed), (expected, passed)
+
+
+def test_the_dynamics_example_of_the_extension_guide_runs():
+    """docs/extending.md's own dynamics: lambda_1 per member, and fixed points of
+    tanh(h W) at x* = 0 that the example's own step keeps in place, labelled by their
+    eigenvalues."""
+    guide = (Path(__file__).parents[1] / "docs" / "extending.md").read_text()
+    section = guide.split("## Your own dynamics in the analyses")[1]
+    code = section.split("```python\n")[1].split("```")[0]
+    namespace = {"print": lambda *args: None}
+    exec(compile(code, "docs/extending.md", "exec"), namespace)
+    spectrum, found, step = namespace["spectrum"], namespace["found"], namespace["step"]
+    assert spectrum.maximum.shape == (4, 8) and spectrum.maximum.isfinite().all()
+    assert (found.count >= 1).all()
+    points = found.points.nan_to_num(0.0)
+    moved = (step(points, torch.zeros_like(points)) - points).norm(dim=-1)
+    assert float(moved[found.mask].max()) < 1e-3
+    unstable = (found.eigenvalues.abs() > 1 + 1e-6).sum(-1)
+    assert torch.equal(unstable[found.mask], found.unstable_modes[found.mask])
