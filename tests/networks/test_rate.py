@@ -96,15 +96,23 @@ def test_jacobian_product_equals_the_jacobian_times_the_vectors(activation):
 
 @pytest.mark.parametrize("activation", ["relu", "tanh"])
 @pytest.mark.parametrize("dale", [False, True])
-def test_speed_gradient_writes_the_residual_and_the_gradient_of_q(activation, dale):
+@pytest.mark.parametrize("inputs", [1, 2])  # one channel: input_drive's broadcast product
+def test_speed_gradient_writes_the_residual_and_the_gradient_of_q(activation, dale, inputs):
     """F(h) - h from the step, and (J - I)^T (F(h) - h) from the Jacobian and from
     reverse-mode autograd of q = |F(h) - h|^2 / 2; the writer fills the given tensors and
     is reusable."""
     net = LeakyRateNetwork(
-        2, 6, 1, ensemble_size=2, alpha=0.3, activation=activation, dale=dale, dtype=torch.float64
+        inputs,
+        6,
+        1,
+        ensemble_size=2,
+        alpha=0.3,
+        activation=activation,
+        dale=dale,
+        dtype=torch.float64,
     )
     weights = net.init([0, 1])
-    x = torch.randn(2, 3, 2, dtype=torch.float64)
+    x = torch.randn(2, 3, inputs, dtype=torch.float64)
     write = net.speed_gradient(weights, x)
     for _ in range(2):
         h = torch.randn(2, 3, 6, dtype=torch.float64)

@@ -33,7 +33,7 @@ class RateLinearisation:
         """The writer of a fixed-point search (Sussillo & Barak 2013) at the constant input
         x (E, K, N_in): ``write(h, residual, gradient)`` puts F(h) - h and the gradient of
         q(h) = |F(h) - h|^2 / 2, (J - I)^T (F(h) - h), into the two (E, K, N) tensors for
-        states h (E, K, N), and allocates nothing after its first call.
+        states h (E, K, N), allocating no tensor.
 
         With W' = (1 - alpha) W_eff and c = (1 - alpha) W_x x, computed here once:
         F(h) - h = f(h) W' + c - (1 - alpha) h and (J - I)^T u = f'(h) * (u W'^T) -
