@@ -40,13 +40,23 @@ def check_positive_int(name: str, value: int, *, minimum: int = 1) -> int:
     return check_integer(name, value, minimum=minimum)
 
 
-def check_real(name: str, value: float, *, minimum: float | None = None) -> float:
-    """``value`` as a float if it is a finite real number (not a bool) >= ``minimum``."""
+def check_real(
+    name: str, value: float, *, minimum: float | None = None, above: float | None = None
+) -> float:
+    """``value`` as a float if it is a finite real number (not a bool) >= ``minimum`` and
+    > ``above``."""
     real = isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
-    if not real or not np.isfinite(value) or (minimum is not None and value < minimum):
-        bound = "" if minimum is None else f" >= {minimum}"
-        raise ValueError(f"{name} must be a finite number{bound}, got {describe(value)}")
-    return float(value)
+    if (
+        real
+        and np.isfinite(value)
+        and (minimum is None or value >= minimum)
+        and (above is None or value > above)
+    ):
+        return float(value)
+    bound = "" if minimum is None else f" >= {minimum}"
+    if above is not None:
+        bound += f" > {above}"
+    raise ValueError(f"{name} must be a finite number{bound}, got {describe(value)}")
 
 
 def check_probability(name: str, value: float) -> float:

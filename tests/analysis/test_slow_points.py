@@ -238,7 +238,7 @@ def test_bad_arguments_are_refused_with_clear_errors():
         ({"inputs": torch.zeros(3, dtype=F64)}, "inputs must have shape"),
         ({"inputs": None}, "inputs must have shape"),
         ({"q_tolerance": -1.0}, "q_tolerance"),
-        ({"q_tolerance": 0.0}, "q_tolerance must be positive"),
+        ({"q_tolerance": 0.0}, "q_tolerance must be a finite number > 0"),
         ({"unique_tolerance": float("nan")}, "unique_tolerance"),
         ({"stop_q": "small"}, "stop_q"),
         ({"outlier_distance": 0}, "outlier_distance"),
@@ -257,6 +257,8 @@ def test_bad_arguments_are_refused_with_clear_errors():
             find_fixed_points(dynamics, initial, **arguments)
     with pytest.raises(TypeError, match="dynamics must have a step"):
         find_fixed_points(object(), start)
+    with pytest.raises(TypeError, match="speed_gradient must be None or a function"):
+        find_fixed_points(StepDynamics(dynamics.step, speed_gradient=3), start, input_size=2)
     with pytest.raises(TypeError, match="initial_states must be a torch.Tensor"):
         find_fixed_points(dynamics, start.tolist())
     with pytest.raises(ValueError, match="hidden must have shape"):

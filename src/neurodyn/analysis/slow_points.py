@@ -172,7 +172,7 @@ def find_fixed_points(
     """
     states, x = _check_states(dynamics, initial_states, inputs, input_size)
     max_iterations = check_positive_int("max_iterations", max_iterations, minimum=0)
-    learning_rate = _positive("learning_rate", learning_rate)
+    learning_rate = check_real("learning_rate", learning_rate, above=0)
     if not (check_real("grow", grow) >= 1 and 0 < check_real("shrink", shrink) <= 1):
         raise ValueError(f"need grow >= 1 and 0 < shrink <= 1, got {grow} and {shrink}")
     if grow * shrink >= 1:
@@ -181,10 +181,10 @@ def find_fixed_points(
             "between growing and shrinking grows without bound"
         )
     stop_q = check_real("stop_q", stop_q, minimum=0)
-    q_tolerance = _positive("q_tolerance", q_tolerance)
+    q_tolerance = check_real("q_tolerance", q_tolerance, above=0)
     unique_tolerance = check_real("unique_tolerance", unique_tolerance, minimum=0)
     if outlier_distance is not None:
-        outlier_distance = _positive("outlier_distance", outlier_distance)
+        outlier_distance = check_real("outlier_distance", outlier_distance, above=0)
     check_choice("time", time, TIMES)
     marginal_tolerance = check_real("marginal_tolerance", marginal_tolerance, minimum=0)
     if time == "continuous" and (alpha is None or not 0 <= check_real("alpha", alpha) < 1):
@@ -215,16 +215,15 @@ def find_fixed_points(
     )
 
 
-def _positive(name: str, value: float) -> float:
-    if check_real(name, value, minimum=0) == 0:
-        raise ValueError(f"{name} must be positive, got {value}")
-    return float(value)
-
-
 def _check_states(dynamics, initial_states, inputs, input_size):
     """The candidates (E, K, N) and the input expanded to (E, K, N_in), checked."""
     if not callable(getattr(dynamics, "step", None)):
         raise TypeError(f"dynamics must have a step(states, x) method, got {describe(dynamics)}")
+    if not callable(getattr(dynamics, "speed_gradient", None) or callable):
+        raise TypeError(
+            "dynamics.speed_gradient must be None or a function of x returning "
+            f"write(h, residual, gradient), got {describe(dynamics.speed_gradient)}"
+        )
     check_tensor("initial_states", initial_states, (None, None, None), axes="(E, K, N)")
     if initial_states.dtype not in (torch.float32, torch.float64) or 0 in initial_states.shape:
         raise ValueError(
