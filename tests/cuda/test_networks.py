@@ -1,13 +1,15 @@
 """One step of each network family on CUDA against the CPU: the binary steering network's
-relaxation, the leaky rate network's run (with its counter-based noise) and the
-continuous-Bernoulli attractor network's step. Initial weights are drawn on the CPU for
-every device, so both start from the same numbers (checked too)."""
+relaxation, the leaky rate network's run (with its counter-based noise) and its
+fixed-point search, and the continuous-Bernoulli attractor network's step. Initial
+weights are drawn on the CPU for every device, so both start from the same numbers
+(checked too)."""
 
 from __future__ import annotations
 
 import torch
 
 from neurodyn import rng
+from neurodyn.analysis import StepDynamics, find_fixed_points
 from neurodyn.networks.attractor import FreeEnergyAttractorNetwork
 from neurodyn.networks.binary import BinarySteeringNetwork
 from neurodyn.networks.rate import LeakyRateNetwork
@@ -86,3 +88,27 @@ def test_attractor_step_is_the_same_on_cuda():
         tensors = (t.to(device) for t in (couplings, sigma, bias))
         steps[device] = network.step(*tensors, uniform=uniform.to(device))
     assert_close(list(steps["cuda"]), list(steps["cpu"]), rtol=1e-10, atol=1e-12)
+
+
+def test_rate_network_fixed_point_search_is_the_same_on_cuda():
+    """float64: the speed_gradient writer's residual and gradient relative 1e-10; the first
+    50 steps of find_fixed_points (fused Adam, buffers reused on the device) from the same
+    candidates, final q relative 1e-9. Later steps are not compared: a perturbation of
+    1e-15 in the candidates grows to 4e-10 in q by step 100 on the CPU alone, and the
+    points found after thousands of steps can differ."""
+    generator = torch.Generator().manual_seed(3)
+    start = torch.randn(3, 32, 16, generator=generator, dtype=F64)
+    x = torch.randn(3, 32, 2, generator=generator, dtype=F64)
+    written, found = {}, {}
+    for device in ("cpu", "cuda"):
+        network = rate_network(device)
+        weights = network.init([0, 1, 2])
+        h = start.to(device)
+        written[device] = [torch.empty_like(h), torch.empty_like(h)]
+        network.speed_gradient(weights, x.to(device))(h, *written[device])
+        dynamics = StepDynamics.of_network(network, weights)
+        found[device] = find_fixed_points(
+            dynamics, h, input_size=2, max_iterations=50, stop_q=0.0
+        ).candidate_q
+    assert_close(written["cuda"], written["cpu"], rtol=1e-10, atol=1e-12)
+    assert_close(found["cuda"], found["cpu"], rtol=1e-9, atol=0)
